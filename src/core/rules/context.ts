@@ -1,0 +1,110 @@
+/**
+ * The household context that rules are written against, and how each field is stored.
+ *
+ *   h.<field>          household fields (money in yuan, flags as bool, codes as string)
+ *   h.size, h.netIncome, h.perCapitaIncome, h.monitored, h.villageCode, h.townCode …
+ *   members            list(member); member fields plus m.age, m.isHead
+ *   policy.<param>     numeric and text parameters of the policy in force
+ *   today              the evaluation date as "YYYY-MM-DD"
+ *
+ * Every field maps to a column (or a derived expression) so that the SQL and the JS compilers
+ * read the same data. Money is integer fen in storage and yuan (double) in rules.
+ */
+import { type FieldDef, HOUSEHOLD_FIELDS, MEMBER_FIELDS } from "../registry-fields.ts";
+import { type RuleType, T } from "./types.ts";
+
+/** How a context field is read from the tables. */
+export type Storage =
+  | { kind: "column"; column: string; as: "text" | "int" | "double" | "flag" | "fen" | "json_list" }
+  | { kind: "derived"; name: DerivedName };
+
+export type DerivedName =
+  | "h.size"
+  | "h.netIncome"
+  | "h.perCapitaIncome"
+  | "h.monitored"
+  | "h.townCode"
+  | "m.age"
+  | "m.isHead";
+
+export interface ContextField {
+  type: RuleType;
+  storage: Storage;
+  zh: string;
+}
+
+function fromFieldDef(def: FieldDef): ContextField {
+  const column = def.column;
+  switch (def.kind) {
+    case "money":
+      return {
+        type: T.double,
+        storage: { kind: "column", column, as: "fen" },
+        zh: `${def.zh}（元）`,
+      };
+    case "flag":
+      return { type: T.bool, storage: { kind: "column", column, as: "flag" }, zh: def.zh };
+    case "int":
+      return { type: T.int, storage: { kind: "column", column, as: "int" }, zh: def.zh };
+    case "decimal":
+      return { type: T.double, storage: { kind: "column", column, as: "double" }, zh: def.zh };
+    case "enum_list":
+      return {
+        type: T.list(T.string),
+        storage: { kind: "column", column, as: "json_list" },
+        zh: def.zh,
+      };
+    default:
+      return { type: T.string, storage: { kind: "column", column, as: "text" }, zh: def.zh };
+  }
+}
+
+export const HOUSEHOLD_CONTEXT: Record<string, ContextField> = {
+  ...Object.fromEntries(HOUSEHOLD_FIELDS.map((d) => [d.key, fromFieldDef(d)])),
+  size: { type: T.int, storage: { kind: "derived", name: "h.size" }, zh: "家庭人口（在册）" },
+  netIncome: {
+    type: T.double,
+    storage: { kind: "derived", name: "h.netIncome" },
+    zh: "家庭纯收入（元，按政策计算）",
+  },
+  perCapitaIncome: {
+    type: T.double,
+    storage: { kind: "derived", name: "h.perCapitaIncome" },
+    zh: "人均纯收入（元，按政策计算）",
+  },
+  reportedPerCapitaIncome: {
+    type: T.double,
+    storage: { kind: "column", column: "per_capita_income", as: "fen" },
+    zh: "人均纯收入（元，填报值）",
+  },
+  monitored: {
+    type: T.bool,
+    storage: { kind: "derived", name: "h.monitored" },
+    zh: "是否在监测中（已识别且风险未消除）",
+  },
+  townCode: { type: T.string, storage: { kind: "derived", name: "h.townCode" }, zh: "乡镇代码" },
+};
+
+export const MEMBER_CONTEXT: Record<string, ContextField> = {
+  ...Object.fromEntries(MEMBER_FIELDS.map((d) => [d.key, fromFieldDef(d)])),
+  age: { type: T.int, storage: { kind: "derived", name: "m.age" }, zh: "年龄（周岁）" },
+  isHead: { type: T.bool, storage: { kind: "derived", name: "m.isHead" }, zh: "是否户主" },
+};
+
+/** The declared type of each policy parameter a rule may use. */
+export type PolicyParams = Record<string, number | string | boolean>;
+
+export function policyContext(params: PolicyParams): Record<string, RuleType> {
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [
+      k,
+      typeof v === "number"
+        ? Number.isInteger(v)
+          ? T.int
+          : T.double
+        : typeof v === "boolean"
+          ? T.bool
+          : T.string,
+    ]),
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * connect(url) — the one way into a database. `sqlite:<path>` opens the embedded engine
+ * (better-sqlite3, WAL); `postgres://…` opens a pool. A `schema` query parameter on a
+ * PostgreSQL URL selects (and creates) a schema, which tests use to stay apart.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import { invalid } from "../core/errors.ts";
+import type { DB } from "./schema.ts";
+
+export type Engine = "sqlite" | "postgres";
+
+export interface Database {
+  readonly db: Kysely<DB>;
+  readonly engine: Engine;
+  readonly url: string;
+  /** The PostgreSQL schema selected by the URL's `schema` parameter, if any. */
+  readonly schema?: string;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+export async function connect(url: string): Promise<Database> {
+  if (url.startsWith("sqlite:")) return connectSqlite(url);
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return connectPostgres(url);
+  throw invalid(`不支持的数据库地址“${url}”：应为 sqlite:<文件路径> 或 postgres://…`, {
+    code: "db_url",
+    field: "db",
+  });
+}
+
+function connectSqlite(url: string): Database {
+  const path = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+  if (path === "") throw invalid("sqlite: 后应有数据库文件路径", { code: "db_url", field: "db" });
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const raw = new BetterSqlite3(path);
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = NORMAL");
+  raw.pragma("foreign_keys = ON");
+  raw.pragma("busy_timeout = 5000");
+  raw.pragma("cache_size = -65536");
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: raw }) });
+  return { db, engine: "sqlite", url, close: () => db.destroy() };
+}
+
+async function connectPostgres(url: string): Promise<Database> {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get("schema");
+  parsed.searchParams.delete("schema");
+  if (schema !== null && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+    throw invalid(`schema 名称“${schema}”无效`, { code: "db_url", field: "db" });
+  }
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: Number(process.env.FANGPIN_PG_POOL ?? 10),
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === INT8_OID || oid === NUMERIC_OID
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  return { db, engine: "postgres", url, ...(schema ? { schema } : {}), close: () => db.destroy() };
+}

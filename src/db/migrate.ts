@@ -1,0 +1,42 @@
+/** Applies the migrations in order; the same set runs on SQLite and PostgreSQL. */
+import { type Migration, type MigrationProvider, Migrator } from "kysely";
+import { unexpectedState } from "../core/errors.ts";
+import type { Database } from "./connect.ts";
+import { up001 } from "./migrations/001-foundation.ts";
+import { up002 } from "./migrations/002-monitoring.ts";
+import { up003 } from "./migrations/003-cases.ts";
+
+/** Names of all migrations, in order. */
+export const MIGRATIONS = ["001-foundation", "002-monitoring", "003-cases"];
+
+function provider(database: Database): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    "001-foundation": { up: up001(database.engine) },
+    "002-monitoring": { up: up002(database.engine) },
+    "003-cases": { up: up003(database.engine) },
+  };
+  if (Object.keys(migrations).join() !== MIGRATIONS.join())
+    throw new Error("MIGRATIONS is out of date");
+  return { getMigrations: async () => migrations };
+}
+
+/** Migrates to the latest version; returns the names applied now. */
+export async function migrate(database: Database): Promise<string[]> {
+  const migrator = new Migrator({
+    db: database.db,
+    provider: provider(database),
+    // Kysely looks for its own tables in every schema unless told which one is ours.
+    ...(database.schema ? { migrationTableSchema: database.schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    throw unexpectedState(
+      `数据库迁移失败：${error instanceof Error ? error.message : String(error)}`,
+      {
+        code: "migration_failed",
+        cause: error,
+      },
+    );
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

@@ -1,0 +1,306 @@
+/** Table types for Kysely, derived from the field table so a field is declared once. */
+import type { Generated } from "kysely";
+import type {
+  FieldDef,
+  FieldKind,
+  HOUSEHOLD_FIELDS,
+  MEMBER_FIELDS,
+} from "../core/registry-fields.ts";
+
+type ColumnValue<K extends FieldKind> = K extends "flag" | "money" | "int" | "decimal"
+  ? number
+  : string;
+type Columns<T extends readonly FieldDef[]> = {
+  [F in T[number] as F["column"]]: ColumnValue<F["kind"]> | null;
+};
+
+export interface RegionTable {
+  code: string;
+  name: string;
+  /** 1 province, 2 city, 3 county, 4 town, 5 village. */
+  level: number;
+  parent_code: string | null;
+}
+
+export type HouseholdTable = Omit<
+  Columns<typeof HOUSEHOLD_FIELDS>,
+  "household_number" | "village_code"
+> & {
+  id: Generated<number>;
+  household_number: string;
+  village_code: string;
+  head_name: string | null;
+  size: number;
+  /** JSON object of attributes without a field of their own (unknown import columns). */
+  extra: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+};
+
+export type MemberTable = Omit<Columns<typeof MEMBER_FIELDS>, "name" | "id_number"> & {
+  id: Generated<number>;
+  household_id: number;
+  name: string;
+  id_number: string;
+  position: number;
+  status: "active" | "removed";
+  removed_reason: string | null;
+  removed_on: string | null;
+  extra: string | null;
+};
+
+export interface HouseholdEventTable {
+  id: Generated<number>;
+  household_id: number;
+  /** The household's version after this event. */
+  version: number;
+  kind: string;
+  at: string;
+  actor_id: number | null;
+  actor_name: string;
+  source: string;
+  source_ref: string | null;
+  reason: string | null;
+  /** JSON payload; see modules/registry/history.ts. */
+  data: string;
+}
+
+export interface UserTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  role: string;
+  region_code: string | null;
+  display_name: string | null;
+  disabled: Generated<number>;
+  created_at: string;
+}
+
+export interface SessionTable {
+  token_hash: string;
+  user_id: number;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  actor_id: number | null;
+  actor_name: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  region_code: string | null;
+  detail: string | null;
+}
+
+export interface SignalTable {
+  id: Generated<number>;
+  household_id: number;
+  village_code: string;
+  rule_id: string;
+  code: string | null;
+  category: string;
+  severity: string;
+  verify: number;
+  policy_id: string;
+  status: "open" | "resolved";
+  /** JSON object of the rule's evidence values. */
+  evidence: string | null;
+  opened_at: string;
+  deadline: string | null;
+  resolved_at: string | null;
+  resolution: string | null;
+}
+
+export interface SweepTable {
+  id: Generated<number>;
+  started_at: string;
+  finished_at: string | null;
+  region_code: string | null;
+  policy_ids: string;
+  households: number;
+  opened: number;
+  resolved: number;
+  open_total: number;
+  by_rule: string | null;
+  ms: number | null;
+  actor_name: string;
+}
+
+export interface VerificationTable {
+  id: Generated<number>;
+  signal_id: number;
+  household_id: number;
+  village_code: string;
+  rule_id: string;
+  status: "open" | "done";
+  assigned_region: string | null;
+  deadline: string;
+  outcome: string | null;
+  outcome_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  version: Generated<number>;
+}
+
+export interface VerificationEventTable {
+  id: Generated<number>;
+  verification_id: number;
+  at: string;
+  actor_name: string;
+  kind: string;
+  data: string | null;
+}
+
+export interface PolicyVersionTable {
+  id: Generated<number>;
+  policy_id: string;
+  region_code: string | null;
+  year: number;
+  version: number;
+  status: "draft" | "published";
+  /** The policy file's YAML text. */
+  content: string;
+  created_at: string;
+  created_by: string;
+  published_at: string | null;
+  published_by: string | null;
+}
+
+export interface CaseTable {
+  id: Generated<number>;
+  /** 案件编号 `<county>-<year>-<id>`, set right after the insert. */
+  number: string | null;
+  type: string;
+  status: "active" | "paused" | "completed" | "rejected" | "withdrawn";
+  /** Index of the current step in `workflow` (the step count once completed). */
+  step: number;
+  /** The current step's id while open; the status once closed (for work lists). */
+  current_step: string;
+  household_id: number;
+  village_code: string;
+  /** Monitoring category an identification proposes. */
+  category: string | null;
+  /** JSON list of risk factor codes. */
+  risk_factors: string | null;
+  /** JSON object of type-specific details (target village, corrections, reason …). */
+  details: string | null;
+  /** How the lead came: self_report, cadre, screening, hotline. */
+  lead_source: string;
+  lead_date: string;
+  deadline: string | null;
+  green_channel: Generated<number>;
+  assistance_started_on: string | null;
+  verification_id: number | null;
+  policy_id: string;
+  /** JSON of the workflow definition the case follows (as it was when opened). */
+  workflow: string;
+  decided_on: string | null;
+  completed_at: string | null;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  version: Generated<number>;
+}
+
+export interface CaseStepTable {
+  id: Generated<number>;
+  case_id: number;
+  step: number;
+  step_id: string;
+  /** opened, completed, sent_back, posted, paused, resumed, rejected, withdrawn. */
+  action: string;
+  actor_id: number | null;
+  actor_name: string;
+  at: string;
+  comment: string | null;
+  /** JSON of what the step recorded (visit findings, votes, comparison …). */
+  data: string | null;
+}
+
+export interface NoticeBatchTable {
+  id: Generated<number>;
+  village_code: string;
+  /** notice (公示) or announcement (公告). */
+  kind: "notice" | "announcement";
+  case_type: string;
+  title: string;
+  starts_on: string;
+  ends_on: string;
+  deliberation_date: string | null;
+  issuer: string;
+  village_phone: string | null;
+  town_phone: string | null;
+  created_at: string;
+  created_by: string;
+}
+
+/** One posted line, kept as posted: only what a public notice may show. */
+export interface NoticeEntryTable {
+  id: Generated<number>;
+  batch_id: number;
+  case_id: number;
+  seq: number;
+  group_name: string | null;
+  head_name: string;
+  size: number;
+  change: string;
+  risks: string | null;
+}
+
+export interface ObjectionTable {
+  id: Generated<number>;
+  receipt: string;
+  batch_id: number;
+  entry_id: number | null;
+  case_id: number | null;
+  village_code: string;
+  objector: string | null;
+  /** The objector's contact; never shown publicly. */
+  contact: string | null;
+  content: string;
+  received_at: string;
+  status: "open" | "resolved";
+  outcome: "upheld" | "dismissed" | null;
+  resolution: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+}
+
+export interface AttachmentTable {
+  id: Generated<number>;
+  case_id: number;
+  step: number | null;
+  kind: string;
+  name: string;
+  mime: string;
+  size: number;
+  sha256: string;
+  storage_key: string;
+  uploaded_at: string;
+  uploaded_by: string;
+}
+
+export interface DB {
+  regions: RegionTable;
+  households: HouseholdTable;
+  members: MemberTable;
+  household_events: HouseholdEventTable;
+  users: UserTable;
+  sessions: SessionTable;
+  audit_log: AuditTable;
+  signals: SignalTable;
+  sweeps: SweepTable;
+  verifications: VerificationTable;
+  verification_events: VerificationEventTable;
+  policy_versions: PolicyVersionTable;
+  cases: CaseTable;
+  case_steps: CaseStepTable;
+  notice_batches: NoticeBatchTable;
+  notice_entries: NoticeEntryTable;
+  objections: ObjectionTable;
+  attachments: AttachmentTable;
+}

@@ -1,0 +1,84 @@
+/**
+ * Who may do what, as a rulebook. A region-scoped action is further limited by the actor's
+ * subtree (see `inScope`); the registry repository applies the same range to every query.
+ */
+import { notAllowed } from "../../core/errors.ts";
+import type { Actor, Role } from "./auth.schema.ts";
+
+export const ACTIONS = [
+  "region.read",
+  "household.read",
+  "household.create",
+  "household.update",
+  "household.unmask",
+  "user.manage",
+  "audit.read",
+  "signal.read",
+  "monitoring.sweep",
+  "verification.assign",
+  "verification.record",
+  "policy.edit",
+  "case.read",
+  "case.open",
+  "case.advance",
+  "case.batch",
+  "notice.manage",
+  "objection.resolve",
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+const STAFF: readonly Role[] = ["admin", "county", "town", "village"];
+const READERS: readonly Role[] = [...STAFF, "helper", "inspector", "viewer"];
+
+const RULES: Record<Action, readonly Role[]> = {
+  "region.read": [...READERS, "department"],
+  "household.read": READERS,
+  "household.create": STAFF,
+  "household.update": STAFF,
+  "household.unmask": [...STAFF, "inspector"],
+  "user.manage": ["admin", "county", "town"],
+  "audit.read": ["admin", "county", "inspector"],
+  "signal.read": READERS,
+  "monitoring.sweep": ["admin", "county"],
+  "verification.assign": ["admin", "county", "town"],
+  "verification.record": STAFF,
+  "policy.edit": ["admin", "county"],
+  "case.read": READERS,
+  "case.open": STAFF,
+  // Which step a role may complete is the workflow's (policy) business; this is the gate.
+  "case.advance": STAFF,
+  "case.batch": ["admin", "county"],
+  "notice.manage": STAFF,
+  "objection.resolve": STAFF,
+};
+
+export function can(actor: Actor, action: Action): boolean {
+  return RULES[action].includes(actor.role);
+}
+
+export function allowedActions(actor: Actor): Action[] {
+  return ACTIONS.filter((a) => can(actor, a));
+}
+
+export function assertCan(actor: Actor, action: Action): void {
+  if (!can(actor, action)) {
+    throw notAllowed(`当前用户（${actor.username}）无权执行此操作：${action}`, {
+      code: "action_not_allowed",
+    });
+  }
+}
+
+/**
+ * The half-open range [low, high) of region codes inside a subtree. Region codes nest by
+ * prefix (36 ⊃ 3607 ⊃ 360726 ⊃ 360726100 ⊃ 360726100201), so a range comparison on the
+ * code column is both exact and served by its index.
+ */
+export function scopeRange(regionCode: string): [string, string] {
+  const last = regionCode.charCodeAt(regionCode.length - 1);
+  return [regionCode, regionCode.slice(0, -1) + String.fromCharCode(last + 1)];
+}
+
+/** True when the code lies in the actor's subtree. */
+export function inScope(actor: Actor, code: string): boolean {
+  return actor.regionCode === null || code.startsWith(actor.regionCode);
+}

@@ -1,0 +1,68 @@
+import type { Kysely } from "kysely";
+import type { DB } from "../../db/schema.ts";
+
+export function createAuthRepository(db: Kysely<DB>) {
+  return {
+    findUserByUsername(username: string) {
+      return db.selectFrom("users").selectAll().where("username", "=", username).executeTakeFirst();
+    },
+
+    async insertUser(row: {
+      username: string;
+      password_hash: string;
+      role: string;
+      region_code: string | null;
+      display_name: string | null;
+      created_at: string;
+    }): Promise<number> {
+      const r = await db.insertInto("users").values(row).returning("id").executeTakeFirstOrThrow();
+      return Number(r.id);
+    },
+
+    async countUsers(): Promise<number> {
+      const r = await db
+        .selectFrom("users")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+
+    async insertSession(row: {
+      token_hash: string;
+      user_id: number;
+      created_at: string;
+      expires_at: string;
+    }) {
+      await db.insertInto("sessions").values(row).execute();
+    },
+
+    findSessionUser(tokenHash: string, now: string) {
+      return db
+        .selectFrom("sessions")
+        .innerJoin("users", "users.id", "sessions.user_id")
+        .select([
+          "users.id",
+          "users.username",
+          "users.display_name",
+          "users.role",
+          "users.region_code",
+          "users.disabled",
+        ])
+        .where("sessions.token_hash", "=", tokenHash)
+        .where("sessions.expires_at", ">", now)
+        .executeTakeFirst();
+    },
+
+    async deleteSession(tokenHash: string) {
+      await db.deleteFrom("sessions").where("token_hash", "=", tokenHash).execute();
+    },
+
+    async deleteExpiredSessions(now: string) {
+      await db.deleteFrom("sessions").where("expires_at", "<=", now).execute();
+    },
+
+    regionName(code: string) {
+      return db.selectFrom("regions").select("name").where("code", "=", code).executeTakeFirst();
+    },
+  };
+}

@@ -1,0 +1,12 @@
+/** Users, roles, sessions and the authorisation rulebook. */
+export { type Action, allowedActions, assertCan, can, inScope, scopeRange } from "./auth.policy.ts";
+export { registerAuthRoutes } from "./auth.routes.ts";
+export {
+  type Actor,
+  ROLE_LABELS,
+  ROLES,
+  type Role,
+  SYSTEM_ACTOR,
+  type UserInput,
+} from "./auth.schema.ts";
+export { type AuthService, createAuthService } from "./auth.service.ts";

@@ -1,0 +1,818 @@
+/**
+ * Exchange use cases: importing the national monitoring system's member files (read → validate
+ * → registry.merge → report with Excel rows and columns), exporting a region in the same format,
+ * the annotated workbook that sends the faults back to the towns, and import jobs for the web.
+ */
+import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Kysely } from "kysely";
+import { chinaDate } from "../../core/dates.ts";
+import { AppError, invalid, notFound } from "../../core/errors.ts";
+import { type FieldDef, HOUSEHOLD_FIELDS, MEMBER_FIELDS } from "../../core/registry-fields.ts";
+import type { Engine } from "../../db/connect.ts";
+import type { DB } from "../../db/schema.ts";
+import { audit } from "../audit/index.ts";
+import { type Actor, assertCan, inScope, scopeRange } from "../auth/index.ts";
+import { ancestorCodes } from "../regions/index.ts";
+import { createRegistryService, type RegistryService } from "../registry/index.ts";
+import { createExchangeRepository, fieldValue, type Keyset } from "./exchange.repository.ts";
+import { exportColumns, nationalRow, nationalWriter } from "./national.format.ts";
+import { type Cell, cellText, type FileFormat, openSheet } from "./national.reader.ts";
+import { CountyRegions, countyKeys } from "./national.regions.ts";
+import {
+  type HouseholdDraft,
+  MissingColumns,
+  NationalCollector,
+  type RegionResolution,
+  type RegionText,
+  type RowProblem,
+} from "./national.validate.ts";
+import { type CellMark, type OutValue, xlsxWriter } from "./national.writer.ts";
+
+export interface ExchangeDeps {
+  db: Kysely<DB>;
+  engine: Engine;
+  now: () => Date;
+  /** The registry imports merge into (a test may wrap it). */
+  registry?: RegistryService;
+  /** Where uploaded files of import jobs are kept (default: the system temp folder). */
+  workDir?: string;
+}
+
+export interface Counts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+}
+
+export type Atomicity = "household" | "all";
+
+export interface ImportOptions {
+  dryRun?: boolean;
+  /** `household` (default): a household with an error is rejected alone; `all`: the whole file. */
+  atomic?: Atomicity;
+  /** 6-digit county the region names are looked up in (default: the user's, or the 县 column). */
+  county?: string;
+  /** File name recorded on the history events (default: the path's base name). */
+  fileName?: string;
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  phase: "reading" | "checking" | "merging" | "done";
+  /** Share of the whole import done, 0–1. */
+  fraction: number;
+  /** Data rows read so far. */
+  rows: number;
+}
+
+export interface ImportReport {
+  file: string;
+  format: FileFormat;
+  dryRun: boolean;
+  atomic: Atomicity;
+  /** True when the changes were written. */
+  committed: boolean;
+  headerRow: number;
+  /** Data rows read (blank rows not counted). */
+  rows: number;
+  households: Counts;
+  members: Counts;
+  /** Every problem, by row; warnings (`member_missing`) do not reject a household. */
+  errors: ReportProblem[];
+  /** Headers of columns kept as extra attributes. */
+  extraColumns: string[];
+  seconds: number;
+}
+
+/** A problem with the town its household's rows name (for filtering by town). */
+export type ReportProblem = RowProblem & { town: string };
+
+export interface ExportOptions {
+  region: string;
+  format: FileFormat;
+}
+
+export interface ExportResult {
+  rows: number;
+  households: number;
+  fileName: string;
+}
+
+/** Codes the registry finds that a file alone cannot show (they need the database). */
+const DATABASE_CODES = new Set([
+  "id_number_in_other_household",
+  "household_out_of_scope",
+  "village_not_found",
+  "village_out_of_scope",
+]);
+
+const EXPORT_PAGE = 1000;
+const TITLE = "监测对象信息";
+
+export function createExchangeService(deps: ExchangeDeps) {
+  const { db, now } = deps;
+  const registry = deps.registry ?? createRegistryService(deps);
+  const repo = createExchangeRepository(db);
+  const today = () => chinaDate(now());
+
+  /** Region names of a file resolved within the county (or the user's scope). */
+  function regionResolver(actor: Actor, county: string | null) {
+    const counties = new Map<string, Promise<CountyRegions | null>>();
+    const load = (code: string) => {
+      let p = counties.get(code);
+      if (!p) {
+        p = (async () => {
+          const row = await repo.region(code);
+          if (row?.level !== 3) return null;
+          return new CountyRegions(row, await repo.below(code));
+        })();
+        counties.set(code, p);
+      }
+      return p;
+    };
+    const byName = new Map<string, Promise<string[]>>();
+    const countiesNamed = (text: string) => {
+      let p = byName.get(text);
+      if (!p) {
+        p = (async () => {
+          const keys = countyKeys(text);
+          const scope = actor.regionCode ? scopeRange(actor.regionCode.slice(0, 6)) : null;
+          const rows = await repo.countiesLike(keys.at(-1)!, scope);
+          return rows
+            .filter((r) => countyKeys(r.name).some((k) => keys.includes(k)))
+            .map((r) => r.code);
+        })();
+        byName.set(text, p);
+      }
+      return p;
+    };
+    const fail = (
+      code: string,
+      message: string,
+      level: "county" | "town" | "village",
+    ): RegionResolution => ({ problem: { code, message, level } });
+
+    return async (texts: readonly RegionText[]): Promise<RegionResolution[]> => {
+      const out: RegionResolution[] = [];
+      for (const t of texts) {
+        let code = county;
+        if (/^\d{12}$/.test(t.village) && !code) code = t.village.slice(0, 6);
+        if (!code && t.county) {
+          const found = await countiesNamed(t.county);
+          if (found.length !== 1) {
+            const message =
+              found.length > 1
+                ? `有多个县名为“${t.county}”，请在导入时指定县（区划代码）`
+                : (await repo.hasCounties())
+                  ? `县“${t.county}”不存在或不在您的管辖范围内，请核对县名`
+                  : "系统中还没有行政区划：请先加载区划（fangpin regions load --province 省代码）";
+            out.push(fail("county_not_found", message, "county"));
+            continue;
+          }
+          code = found[0]!;
+        }
+        if (!code) {
+          out.push(
+            fail(
+              "county_not_found",
+              "无法确定所属县：请在导入时指定县，或在文件中加入“县”列，或在“村”列填写 12 位区划代码",
+              "village",
+            ),
+          );
+          continue;
+        }
+        const regions = await load(code);
+        if (!regions) {
+          out.push(fail("village_not_found", `县级区划 ${code} 不存在，请先加载区划`, "village"));
+          continue;
+        }
+        if (t.county && !regions.isNamed(t.county)) {
+          out.push(
+            fail(
+              "county_mismatch",
+              `“${t.county}”与导入的县（${regions.name}）不一致，请核对该户是否属于${regions.name}`,
+              "county",
+            ),
+          );
+          continue;
+        }
+        const r = regions.resolve(t.town, t.village);
+        if ("problem" in r) {
+          out.push(fail("village_not_found", r.problem, r.level));
+          continue;
+        }
+        if (!inScope(actor, r.code)) {
+          out.push(
+            fail(
+              "village_out_of_scope",
+              `行政村“${t.village}”（${r.code}）不在您的管辖范围内，不能导入`,
+              "village",
+            ),
+          );
+          continue;
+        }
+        out.push({ code: r.code });
+      }
+      return out;
+    };
+  }
+
+  /** The county an import's names are resolved in, when one can be told before reading. */
+  async function contextCounty(actor: Actor, option: string | undefined): Promise<string | null> {
+    if (option !== undefined) {
+      if (!/^\d{6}$/.test(option))
+        throw invalid(`县级区划代码应为 6 位数字：${option}`, {
+          field: "county",
+          code: "county_invalid",
+        });
+      const row = await repo.region(option);
+      const visible = inScope(actor, option) || (actor.regionCode ?? "").startsWith(option);
+      if (row?.level !== 3 || !visible)
+        throw invalid(`县级区划 ${option} 不存在或不在您的管辖范围内`, {
+          field: "county",
+          code: "county_not_found",
+        });
+      return option;
+    }
+    return actor.regionCode && actor.regionCode.length >= 6 ? actor.regionCode.slice(0, 6) : null;
+  }
+
+  async function importNational(
+    actor: Actor,
+    path: string,
+    options: ImportOptions = {},
+  ): Promise<ImportReport> {
+    assertCan(actor, "household.create");
+    assertCan(actor, "household.update");
+    const started = performance.now();
+    const atomic = options.atomic ?? "household";
+    const dryRun = options.dryRun ?? false;
+    const file = options.fileName ?? basename(path);
+    const county = await contextCounty(actor, options.county);
+    const progress = (phase: ImportProgress["phase"], fraction: number, rows: number) =>
+      options.onProgress?.({ phase, fraction: Math.min(1, fraction), rows });
+
+    let bytesFraction = 0;
+    const sheet = await openSheet(path, {
+      onBytes: (read, total) => {
+        bytesFraction = total > 0 ? read / total : 1;
+      },
+    });
+    let collector: NationalCollector;
+    try {
+      collector = new NationalCollector(sheet.columns, { today: today() });
+    } catch (e) {
+      sheet.close();
+      if (e instanceof MissingColumns)
+        throw invalid(`${e.message}。请使用国家监测系统导出的监测对象信息表`, {
+          code: "column_missing",
+          detail: { columns: e.headers },
+        });
+      throw e;
+    }
+    try {
+      for await (const row of sheet.rows) {
+        collector.add(row);
+        if (collector.rows % 2000 === 0) progress("reading", bytesFraction * 0.7, collector.rows);
+      }
+    } catch (e) {
+      sheet.close();
+      throw invalid(`读取文件时出错：${e instanceof Error ? e.message : String(e)}`, {
+        code: "file_unreadable",
+        cause: e,
+      });
+    }
+    progress("checking", 0.7, collector.rows);
+    const drafts = await collector.finish(regionResolver(actor, county));
+    const accepted = drafts.filter((d) => d.errors === 0);
+    const refused = drafts.filter((d) => d.errors > 0);
+    const fileErrors = () => collector.problems.some((p) => p.severity === "error");
+    const meta = { source: "import", sourceRef: file } as const;
+
+    progress("merging", 0.75, collector.rows);
+    const merged = await registry.merge(actor, accepted.map(NationalCollector.toInput), meta, {
+      dryRun: dryRun || (atomic === "all" && fileErrors()),
+      atomic,
+      onProgress: (done, total) =>
+        progress("merging", 0.75 + (total > 0 ? (0.25 * done) / total : 0), collector.rows),
+    });
+    merged.outcomes.forEach((o) => {
+      const d = accepted[o.index]!;
+      for (const p of o.problems) collector.addHouseholdProblem(d, p);
+      for (const missing of o.missingMembers) {
+        collector.addHouseholdProblem(
+          d,
+          {
+            code: "member_missing",
+            field: "householdNumber",
+            message: `系统中该户还有成员${missing.name}（证件号码 ${missing.idNumber}），本文件中没有。该成员不会被删除；如已去世、迁出，请在系统中办理减员`,
+          },
+          "warning",
+        );
+      }
+    });
+    if (refused.length > 0) await reportDatabaseProblems(actor, collector, refused, meta);
+
+    const households = { ...merged.households };
+    const members = { ...merged.members };
+    households.rejected += refused.length;
+    for (const d of refused) members.rejected += d.members.length;
+    const allRejected = atomic === "all" && (fileErrors() || merged.households.rejected > 0);
+    if (allRejected) {
+      households.created = households.updated = households.unchanged = 0;
+      households.rejected = drafts.length;
+      members.created = members.updated = members.unchanged = 0;
+      members.rejected = drafts.reduce((n, d) => n + d.members.length, 0);
+    }
+    progress("done", 1, collector.rows);
+    return {
+      file,
+      format: sheet.format,
+      dryRun,
+      atomic,
+      committed: merged.committed && !allRejected && !dryRun,
+      headerRow: sheet.headerRow,
+      rows: collector.rows,
+      households,
+      members,
+      errors: sortProblems(collector.problems, sheet.headers).map((p) => ({
+        ...p,
+        town: collector.townOf(p.household),
+      })),
+      extraColumns: collector.extraHeaders,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  /**
+   * Households refused for their own faults are checked against the database too (in a dry
+   * run), so one report shows an ID number that belongs to another household as well.
+   */
+  async function reportDatabaseProblems(
+    actor: Actor,
+    collector: NationalCollector,
+    refused: HouseholdDraft[],
+    meta: { source: "import"; sourceRef: string },
+  ) {
+    const dry = await registry.merge(actor, refused.map(NationalCollector.toInput), meta, {
+      dryRun: true,
+    });
+    for (const o of dry.outcomes) {
+      for (const p of o.problems)
+        if (DATABASE_CODES.has(p.code)) collector.addHouseholdProblem(refused[o.index]!, p);
+    }
+  }
+
+  // ─── export ──────────────────────────────────────────────────────────────────
+
+  const HOUSEHOLD_DEFS = HOUSEHOLD_FIELDS;
+  const MEMBER_DEFS = MEMBER_FIELDS;
+
+  function valuesOf(defs: readonly FieldDef[], row: Record<string, unknown>) {
+    const v: Record<string, unknown> = {};
+    for (const d of defs) v[d.key] = fieldValue(d, row[d.column]);
+    v.extra = typeof row.extra === "string" && row.extra !== "" ? JSON.parse(row.extra) : null;
+    return v;
+  }
+
+  /**
+   * Writes the households of a region with their active members in the national format, two
+   * title rows above the header. Reads page by page (keyset on village and id), so memory does
+   * not grow with the region. ID numbers and phones are written in full: exporting needs the
+   * unmask permission and is audited.
+   */
+  async function exportNational(
+    actor: Actor,
+    options: ExportOptions,
+    out: Writable,
+  ): Promise<ExportResult> {
+    return (await planExport(actor, options)).write(out);
+  }
+
+  /**
+   * Checks an export (permissions, the region in scope) before any byte is written, and names
+   * its file; `write` then streams it.
+   */
+  async function planExport(
+    actor: Actor,
+    options: ExportOptions,
+  ): Promise<{ fileName: string; write: (out: Writable) => Promise<ExportResult> }> {
+    assertCan(actor, "household.read");
+    assertCan(actor, "household.unmask");
+    const region = await repo.region(options.region);
+    if (!region || !inScope(actor, options.region))
+      throw notFound(`区划 ${options.region} 不存在或不在您的管辖范围内`, {
+        field: "region",
+        code: "region_not_found",
+      });
+    const at = now();
+    const fileName = `${TITLE}_${region.name}_${chinaDate(at).replaceAll("-", "")}.${options.format}`;
+    return {
+      fileName,
+      write: (out) => writeExport(actor, options, region.name, at, fileName, out),
+    };
+  }
+
+  async function writeExport(
+    actor: Actor,
+    options: ExportOptions,
+    regionName: string,
+    at: Date,
+    fileName: string,
+    out: Writable,
+  ): Promise<ExportResult> {
+    // Audited before the first byte: ID numbers leave the system even if the download breaks.
+    await audit(db, actor, at.toISOString(), "household.export", {
+      targetType: "region",
+      targetId: options.region,
+      regionCode: options.region,
+      detail: { format: options.format, file: fileName },
+    });
+    const range = scopeRange(options.region);
+    const path = await repo.regions(ancestorCodes(options.region));
+    const regionTitle = [...path.map((r) => r.name), regionName].join("");
+    const columns = exportColumns(await repo.extraKeys(range));
+    const names = new Map<string, { county: string; town: string; village: string }>();
+    const counties = new Map<string, CountyRegions | null>();
+
+    const writer = await nationalWriter(options.format, out, columns, [
+      TITLE,
+      `导出范围：${regionTitle}（${options.region}）　导出日期：${chinaDate(at)}`,
+    ]);
+
+    let rows = 0;
+    let households = 0;
+    let after: Keyset | null = null;
+    for (;;) {
+      const page = await repo.householdPage(range, after, EXPORT_PAGE);
+      if (page.length === 0) break;
+      const last = page.at(-1)!;
+      after = { villageCode: String(last.village_code), id: Number(last.id) };
+      await nameVillages(
+        page.map((h) => String(h.village_code)),
+        names,
+        counties,
+      );
+      const members = await repo.activeMembers(page.map((h) => Number(h.id)));
+      const byHousehold = new Map<number, Record<string, unknown>[]>();
+      for (const m of members) {
+        const id = Number(m.household_id);
+        const list = byHousehold.get(id) ?? [];
+        list.push(m);
+        byHousehold.set(id, list);
+      }
+      for (const row of page) {
+        const list = byHousehold.get(Number(row.id)) ?? [];
+        if (list.length === 0) continue;
+        households++;
+        const h = valuesOf(HOUSEHOLD_DEFS, row);
+        const where = names.get(String(row.village_code))!;
+        for (const memberRow of list) {
+          const m = valuesOf(MEMBER_DEFS, memberRow);
+          writer.row(nationalRow(columns, h, m, where, options.format));
+          rows++;
+        }
+      }
+      await writer.drain();
+      if (page.length < EXPORT_PAGE) break;
+    }
+    await writer.finish();
+    return { rows, households, fileName };
+  }
+
+  /** County, town and village names of villages, through the county's name index. */
+  async function nameVillages(
+    codes: string[],
+    names: Map<string, { county: string; town: string; village: string }>,
+    counties: Map<string, CountyRegions | null>,
+  ) {
+    for (const code of new Set(codes)) {
+      if (names.has(code)) continue;
+      const county = code.slice(0, 6);
+      if (!counties.has(county)) {
+        const row = await repo.region(county);
+        counties.set(county, row ? new CountyRegions(row, await repo.below(county)) : null);
+      }
+      const regions = counties.get(county);
+      names.set(
+        code,
+        regions
+          ? { county: regions.name, ...regions.names(code) }
+          : { county: "", town: "", village: code },
+      );
+    }
+  }
+
+  // ─── annotated workbook ──────────────────────────────────────────────────────
+
+  /**
+   * The uploaded file again, as xlsx, with the cells at fault filled (red: errors, yellow:
+   * warnings) and commented, and a 问题说明 column that lists each row's problems.
+   */
+  async function annotate(path: string, problems: readonly RowProblem[], out: Writable) {
+    const sheet = await openSheet(path);
+    const byRow = new Map<number, RowProblem[]>();
+    for (const p of problems) {
+      const list = byRow.get(p.row) ?? [];
+      list.push(p);
+      byRow.set(p.row, list);
+    }
+    const columnIndex = new Map<string, number>();
+    sheet.headers.forEach((hdr, i) => {
+      if (hdr !== "" && !columnIndex.has(hdr)) columnIndex.set(hdr, i);
+    });
+    const width = Math.max(sheet.headers.length, 1);
+    const writer = await xlsxWriter(out, {
+      sheetName: "问题标注",
+      frozenRows: sheet.headerRow,
+      columns: [
+        ...sheet.headers.map((hdr) => ({ width: Math.min(30, Math.max(8, hdr.length * 2 + 2)) })),
+        { width: 80 },
+      ],
+    });
+    const plain = (cells: Cell[]): OutValue[] =>
+      cells.map((c) => (typeof c === "boolean" ? cellText(c) : c));
+    try {
+      for (const t of sheet.titleRows) writer.row(plain(t.cells), { number: t.number });
+      writer.row([...sheet.headers, "问题说明"], { number: sheet.headerRow, bold: true });
+      for await (const row of sheet.rows) {
+        const list = byRow.get(row.number);
+        if (!list) {
+          writer.row(plain(row.cells), { number: row.number });
+          continue;
+        }
+        const marks = new Map<number, CellMark>();
+        for (const p of list) {
+          const i = columnIndex.get(p.column);
+          if (i === undefined) continue;
+          const mark = marks.get(i);
+          marks.set(i, {
+            severity: mark?.severity === "error" || p.severity === "error" ? "error" : "warning",
+            note: mark ? `${mark.note}\n${p.message}` : p.message,
+          });
+        }
+        const cells: OutValue[] = plain(row.cells);
+        while (cells.length < width) cells.push(null);
+        const note = list
+          .map((p) => `${p.severity === "warning" ? "【提示】" : ""}${p.column}：${p.message}`)
+          .join("；\n");
+        marks.set(width, {
+          severity: list.some((p) => p.severity === "error") ? "error" : "warning",
+          note: list.map((p) => p.code).join(", "),
+        });
+        writer.row([...cells, note], { number: row.number, marks });
+        await writer.drain();
+      }
+    } finally {
+      sheet.close();
+    }
+    await writer.finish();
+  }
+
+  // ─── jobs (web imports) ──────────────────────────────────────────────────────
+
+  const jobs = new Map<string, ImportJob>();
+  const workDir = deps.workDir ?? join(tmpdir(), "fangpin-imports");
+  const JOB_TTL_MS = 24 * 3_600_000;
+
+  function view(job: ImportJob): ImportJobView {
+    return {
+      id: job.id,
+      fileName: job.fileName,
+      status: job.status,
+      dryRun: job.dryRun,
+      atomic: job.atomic,
+      confirmed: job.confirmed,
+      progress: job.progress,
+      createdAt: job.createdAt,
+      finishedAt: job.finishedAt,
+      report: job.report,
+      error: job.error,
+    };
+  }
+
+  function jobOf(actor: Actor, id: string): ImportJob {
+    const job = jobs.get(id);
+    // Someone else's job looks missing, like a record outside one's scope.
+    if (!job || job.actorKey !== actorKey(actor))
+      throw notFound(`导入任务 ${id} 不存在或已过期`, { code: "import_not_found" });
+    return job;
+  }
+
+  function run(actor: Actor, job: ImportJob) {
+    job.status = "running";
+    job.finishedAt = null;
+    job.error = null;
+    job.progress = { phase: "reading", fraction: 0, rows: 0 };
+    job.running = importNational(actor, job.path, {
+      dryRun: job.dryRun,
+      atomic: job.atomic,
+      county: job.county ?? undefined,
+      fileName: job.fileName,
+      onProgress: (p) => {
+        job.progress = p;
+      },
+    })
+      .then((report) => {
+        job.report = report;
+        job.status = "done";
+      })
+      .catch((e: unknown) => {
+        job.status = "failed";
+        job.error =
+          e instanceof AppError
+            ? { kind: e.kind, code: e.code ?? null, message: e.message }
+            : {
+                kind: "unexpected_state",
+                code: "internal",
+                message: "导入时发生内部错误，请稍后重试",
+              };
+      })
+      .finally(() => {
+        job.finishedAt = now().toISOString();
+      });
+  }
+
+  async function sweepJobs() {
+    const limit = now().getTime() - JOB_TTL_MS;
+    for (const [id, job] of jobs) {
+      if (job.status !== "running" && Date.parse(job.createdAt) < limit) {
+        jobs.delete(id);
+        await rm(job.path, { force: true });
+      }
+    }
+    // Files of jobs from an earlier process.
+    try {
+      for (const name of await readdir(workDir)) {
+        const file = join(workDir, name);
+        const id = name.replace(/\.upload$/, "");
+        if (!jobs.has(id) && (await stat(file)).mtimeMs < limit) await rm(file, { force: true });
+      }
+    } catch {
+      // No folder yet.
+    }
+  }
+
+  return {
+    importNational,
+    exportNational,
+    planExport,
+    annotate,
+
+    /**
+     * Stores an upload and starts checking it (a dry run unless `dryRun` is false). The job runs
+     * in the background; poll `job` for progress and the report.
+     */
+    async startImport(
+      actor: Actor,
+      upload: { body: Readable; fileName: string; maxBytes?: number },
+      options: { dryRun?: boolean; atomic?: Atomicity; county?: string },
+    ): Promise<ImportJobView> {
+      assertCan(actor, "household.create");
+      assertCan(actor, "household.update");
+      if (options.county !== undefined) await contextCounty(actor, options.county);
+      await sweepJobs();
+      await mkdir(workDir, { recursive: true });
+      const id = randomUUID();
+      const path = join(workDir, `${id}.upload`);
+      const max = upload.maxBytes ?? 1024 * 1024 * 1024;
+      let bytes = 0;
+      try {
+        await pipeline(
+          upload.body,
+          async function* (source: AsyncIterable<Buffer>) {
+            for await (const chunk of source) {
+              bytes += chunk.length;
+              if (bytes > max)
+                throw invalid(
+                  `文件超过 ${Math.round(max / 1024 / 1024)} MB，请分乡镇导出后分别导入`,
+                  {
+                    code: "file_too_large",
+                  },
+                );
+              yield chunk;
+            }
+          },
+          createWriteStream(path),
+        );
+      } catch (e) {
+        await rm(path, { force: true });
+        throw e;
+      }
+      if (bytes === 0) {
+        await rm(path, { force: true });
+        throw invalid("上传的文件是空的", { code: "file_empty" });
+      }
+      const job: ImportJob = {
+        id,
+        actorKey: actorKey(actor),
+        fileName: upload.fileName,
+        path,
+        dryRun: options.dryRun ?? true,
+        atomic: options.atomic ?? "household",
+        county: options.county ?? null,
+        confirmed: false,
+        status: "running",
+        progress: { phase: "reading", fraction: 0, rows: 0 },
+        createdAt: now().toISOString(),
+        finishedAt: null,
+        report: null,
+        error: null,
+        running: null,
+      };
+      jobs.set(id, job);
+      run(actor, job);
+      return view(job);
+    },
+
+    job(actor: Actor, id: string): ImportJobView {
+      return view(jobOf(actor, id));
+    },
+
+    /** Waits for a job to finish (tests, CLI-like callers). */
+    async settled(actor: Actor, id: string): Promise<ImportJobView> {
+      const job = jobOf(actor, id);
+      await job.running;
+      return view(job);
+    },
+
+    /** Applies a file that a dry run has checked: the same file, imported for real. */
+    confirm(actor: Actor, id: string): ImportJobView {
+      const job = jobOf(actor, id);
+      if (!job.dryRun || job.confirmed)
+        throw new AppError("unexpected_state", "该导入已经执行过，不能再次确认", {
+          code: "import_already_applied",
+        });
+      if (job.status !== "done")
+        throw new AppError("unexpected_state", "请等待检查完成后再确认导入", {
+          code: "import_not_checked",
+        });
+      job.dryRun = false;
+      job.confirmed = true;
+      job.report = null;
+      run(actor, job);
+      return view(job);
+    },
+
+    /** The annotated workbook of a finished job: checked now, written by `write`. */
+    annotated(
+      actor: Actor,
+      id: string,
+    ): { fileName: string; write: (out: Writable) => Promise<void> } {
+      const job = jobOf(actor, id);
+      const report = job.report;
+      if (!report)
+        throw new AppError("unexpected_state", "检查尚未完成，暂无标注文件", {
+          code: "import_not_checked",
+        });
+      return {
+        fileName: `${job.fileName.replace(/\.(xlsx|csv)$/i, "")}_问题标注.xlsx`,
+        write: (out) => annotate(job.path, report.errors, out),
+      };
+    },
+  };
+}
+export type ExchangeService = ReturnType<typeof createExchangeService>;
+
+interface ImportJob {
+  id: string;
+  actorKey: string;
+  fileName: string;
+  path: string;
+  dryRun: boolean;
+  atomic: Atomicity;
+  county: string | null;
+  confirmed: boolean;
+  status: "running" | "done" | "failed";
+  progress: ImportProgress;
+  createdAt: string;
+  finishedAt: string | null;
+  report: ImportReport | null;
+  error: { kind: string; code: string | null; message: string } | null;
+  running: Promise<void> | null;
+}
+
+export type ImportJobView = Omit<ImportJob, "actorKey" | "path" | "running" | "county">;
+
+const actorKey = (actor: Actor) => `${actor.id ?? ""}:${actor.username}`;
+
+/** Problems by row, then by the column's position in the file, then by code. */
+function sortProblems(problems: RowProblem[], headers: readonly string[]): RowProblem[] {
+  const position = new Map<string, number>();
+  headers.forEach((h, i) => {
+    if (!position.has(h)) position.set(h, i);
+  });
+  return [...problems].sort(
+    (a, b) =>
+      a.row - b.row ||
+      (position.get(a.column) ?? 1e9) - (position.get(b.column) ?? 1e9) ||
+      a.code.localeCompare(b.code),
+  );
+}

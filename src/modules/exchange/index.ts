@@ -1,0 +1,17 @@
+/** Imports and exports in the national monitoring system's format (全国防返贫监测系统). */
+export { registerExchangeRoutes } from "./exchange.routes.ts";
+export {
+  type Atomicity,
+  type Counts,
+  createExchangeService,
+  type ExchangeService,
+  type ExportOptions,
+  type ExportResult,
+  type ImportJobView,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportReport,
+  type ReportProblem,
+} from "./exchange.service.ts";
+export { NATIONAL_COLUMNS, normalizeHeader } from "./national.columns.ts";
+export type { RowProblem } from "./national.validate.ts";

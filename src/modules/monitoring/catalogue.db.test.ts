@@ -1,0 +1,915 @@
+/**
+ * The rule catalogue, rule by rule: for every enabled rule of 安远县's 2026 policy, one household
+ * that triggers it (with the evidence it should record) and one, a small step away, that does
+ * not. Every household starts from the same clean household, which raises no signal at all, so
+ * a tweak shows exactly what each rule reacts to. A rule without a case fails the suite.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { describeEachEngine } from "../../../test/engines.ts";
+import { household, VILLAGE_A } from "../../../test/factories.ts";
+import { makeIdNumber } from "../../core/id-number.ts";
+import type { MemberValues } from "../../core/registry-fields.ts";
+import { SYSTEM_ACTOR } from "../auth/index.ts";
+import { createPolicyService } from "../policy/index.ts";
+import { createRegionsService } from "../regions/index.ts";
+import { type CreateHouseholdInput, createRegistryService } from "../registry/index.ts";
+import { createMonitoringService } from "./index.ts";
+
+/** 2026-06-01 in China: ages and months below count from this day. */
+const NOW = new Date("2026-06-01T02:00:00Z");
+const YEAR = 2026;
+const policies = createPolicyService();
+const policy = policies.forRegion(VILLAGE_A, YEAR);
+const RULE_IDS = policy.compiled.map((c) => c.rule.id);
+
+type Member = Partial<MemberValues>;
+type Values = CreateHouseholdInput["household"];
+
+/** A household being built: its values, its members, and the per-capita income to give it. */
+interface Draft {
+  h: Values;
+  m: Member[];
+  /** Per-capita net income in yuan, spread over the components for the final size; null: the components are set by hand. */
+  pci: number | null;
+  /** Reported per-capita income in yuan when it should differ from the components. */
+  reported?: number;
+}
+type Tweak = (d: Draft) => void;
+
+interface Case {
+  /** Makes the household trigger the rule. */
+  hit: Tweak;
+  /** The evidence the signal of `hit` records. */
+  evidence?: Record<string, unknown>;
+  /** Makes a household that comes close but must not trigger the rule. */
+  miss: Tweak;
+  /** Further households that must (hit) or must not (miss) trigger it. */
+  more?: { hit?: Tweak[]; miss?: Tweak[] };
+}
+
+// ── Building blocks ──────────────────────────────────────────────────────────────────────
+
+let sequence = 0;
+/** A birth date that makes the age exactly `age` on NOW. */
+const born = (age: number) => `${YEAR - age}-01-10`;
+
+/** A clean member of the given age (full years on NOW) with a fresh ID number. */
+function person(age: number, relationship: string, more: Member = {}): Member {
+  sequence += 2;
+  return {
+    name: `成员${sequence}`,
+    idType: "resident_id",
+    idNumber: makeIdNumber("360726", born(age), sequence),
+    relationship,
+    ethnicity: "汉族",
+    education: age < 6 ? "学龄前儿童" : age < 12 ? "小学" : "初中",
+    health: "healthy",
+    laborSkill: age < 16 ? "none" : "ordinary",
+    insResidentMedical: true,
+    insEmployeeMedical: false,
+    insSeriousIllness: true,
+    medicalAssistance: false,
+    insResidentPension: age >= 16 ? true : null,
+    insEmployeePension: age >= 16 ? false : null,
+    dibao: "none",
+    tekun: "none",
+    ...more,
+  };
+}
+
+/** A school-age child in school (grade by age), son of the head. */
+function child(age: number, more: Member = {}): Member {
+  const grades = ["一", "二", "三", "四", "五", "六"];
+  const schoolStatus =
+    age < 6
+      ? "学前教育"
+      : age < 12
+        ? `小学${grades[age - 6]}年级`
+        : age <= 15
+          ? ["七年级", "八年级", "九年级", "九年级"][age - 12]!
+          : "高中一年级";
+  return person(age, "之子", {
+    schoolStatus,
+    outOfSchool: age >= 6 && age <= 15 ? false : null,
+    ...more,
+  });
+}
+
+/**
+ * The clean household: factory household (head 47–66, spouse 44–63 with a chronic illness, son
+ * 21–40, all insured) with every field a rule looks at filled in plausibly. Per-capita income
+ * 10,500 yuan: above 安远县's monitoring line (7,500) and its near-line band (9,000).
+ */
+function clean(seed: number): Draft {
+  const base = household(VILLAGE_A, { seed });
+  return {
+    h: {
+      ...base.household,
+      householdType: "ordinary",
+      phone: "13800000000",
+      collectorName: "王采集",
+      collectorPhone: "13900000000",
+      safeWater: true,
+      dangerousHouse: false,
+      housingGrade: "A",
+      houseArea: 120,
+      electricity: true,
+      hardenedRoad: true,
+      roadDistance: 0.5,
+      sanitaryToilet: true,
+      arableLand: 3,
+      forestLand: 10,
+      safetyNet: false,
+      compliantExpense: 0,
+    },
+    m: base.members.map((m) => ({
+      ...m,
+      ethnicity: "汉族",
+      insEmployeeMedical: false,
+      insSeriousIllness: true,
+      medicalAssistance: false,
+      insResidentPension: true,
+      insEmployeePension: false,
+      dibao: "none",
+      tekun: "none",
+    })),
+    pci: 10_500,
+  };
+}
+
+/**
+ * The household as the registry takes it. The per-capita income is spread over the components
+ * (fen), transfers first; the reported per-capita figure matches the components unless a case
+ * sets `reported`.
+ */
+function finish(d: Draft): CreateHouseholdInput {
+  const size = d.m.length;
+  if (d.pci !== null) {
+    const total = d.pci * size * 100;
+    const transfer = Math.min(300_000, total);
+    Object.assign(d.h, {
+      wageIncome: total - transfer,
+      businessIncome: 0,
+      propertyIncome: 0,
+      transferIncome: transfer,
+      businessCosts: 0,
+    });
+  }
+  const parts = [d.h.wageIncome, d.h.businessIncome, d.h.propertyIncome, d.h.transferIncome];
+  const net = parts.some((v) => v !== null && v !== undefined)
+    ? parts.reduce<number>((a, v) => a + (v ?? 0), 0) - (d.h.businessCosts ?? 0)
+    : null;
+  d.h.perCapitaIncome =
+    d.reported !== undefined ? d.reported * 100 : net === null ? null : Math.round(net / size);
+  return { household: d.h, members: d.m };
+}
+
+const [HEAD, SPOUSE, SON] = [0, 1, 2];
+const set =
+  (i: number, values: Member): Tweak =>
+  (d) => {
+    Object.assign(d.m[i]!, values);
+  };
+const setAll =
+  (values: Member): Tweak =>
+  (d) => {
+    for (const m of d.m) Object.assign(m, values);
+  };
+const hh =
+  (values: Values): Tweak =>
+  (d) => {
+    Object.assign(d.h, values);
+  };
+const add =
+  (...members: (() => Member)[]): Tweak =>
+  (d) => {
+    d.m.push(...members.map((f) => f()));
+  };
+const pci =
+  (yuan: number): Tweak =>
+  (d) => {
+    d.pci = yuan;
+  };
+/** Sets the income components by hand (yuan; absent = 0, null = not surveyed). */
+const income =
+  (c: {
+    wage?: number | null;
+    business?: number | null;
+    property?: number | null;
+    transfer?: number | null;
+    costs?: number | null;
+  }): Tweak =>
+  (d) => {
+    const fen = (v: number | null | undefined) => (v === null ? null : (v ?? 0) * 100);
+    d.pci = null;
+    Object.assign(d.h, {
+      wageIncome: fen(c.wage),
+      businessIncome: fen(c.business),
+      propertyIncome: fen(c.property),
+      transferIncome: fen(c.transfer),
+      businessCosts: fen(c.costs),
+    });
+  };
+const NOT_SURVEYED = { wage: null, business: null, property: null, transfer: null, costs: null };
+const all =
+  (...tweaks: Tweak[]): Tweak =>
+  (d) => {
+    for (const t of tweaks) t(d);
+  };
+/** An ordinary household identified as 边缘易致贫户 (risk not eliminated). */
+const monitored = (identifiedMonth = "2026-01", riskFactors = ["illness"]): Tweak =>
+  hh({
+    monitoringCategory: "marginal",
+    identifiedMonth,
+    riskFactors,
+    riskEliminated: false,
+  });
+/** A household identified in 2025-03 whose risk was eliminated in 2025-12 with assistance. */
+const eliminated = (values: Values = {}): Tweak =>
+  hh({
+    monitoringCategory: "marginal",
+    identifiedMonth: "2025-03",
+    riskFactors: ["illness"],
+    riskEliminated: true,
+    eliminatedMonth: "2025-12",
+    eliminationMethod: "assisted",
+    ...values,
+  });
+const dibao = { dibao: "rural" };
+const tekun = { tekun: "dispersed" };
+/** Head and spouse weak labour: the son (21–40, skilled) is the only full worker. */
+const onlySonWorks = all(set(HEAD, { laborSkill: "weak" }), set(SPOUSE, { laborSkill: "weak" }));
+
+// ── One case per rule ─────────────────────────────────────────────────────────────────────
+
+const CASES: Record<string, Case> = {
+  // Income
+  "income.below_line": {
+    hit: pci(7_000),
+    evidence: { perCapitaIncome: 7000, monitoringLine: 7500 },
+    miss: pci(7_500),
+    more: { miss: [all(monitored(), pci(7_000))] },
+  },
+  "income.near_line": {
+    hit: pci(8_999),
+    evidence: { perCapitaIncome: 8999, monitoringLine: 7500, nearLimit: 9000 },
+    miss: pci(9_000),
+    more: { miss: [pci(7_499), all(monitored(), pci(8_000))] },
+  },
+  "income.formerly_poor_below_poverty_line": {
+    hit: all(hh({ householdType: "formerly_poor" }), pci(3_999)),
+    evidence: { perCapitaIncome: 3999, povertyLine: 4000 },
+    miss: all(hh({ householdType: "formerly_poor" }), pci(4_000)),
+    more: { miss: [pci(3_999)] },
+  },
+  "food_clothing.below_subsistence": {
+    hit: pci(3_000),
+    evidence: { perCapitaIncome: 3000, povertyLine: 4000 },
+    miss: all(pci(3_000), setAll(dibao)),
+    more: { hit: [all(pci(3_000), setAll({ dibao: null }))], miss: [pci(4_000)] },
+  },
+
+  // Education
+  "education.out_of_school": {
+    hit: add(() => child(12, { schoolStatus: null, outOfSchool: true, dropoutReason: "厌学" })),
+    evidence: { children: 1 },
+    miss: add(() => child(16, { schoolStatus: null, outOfSchool: true, dropoutReason: "厌学" })),
+    more: {
+      hit: [add(() => child(6, { schoolStatus: null, outOfSchool: true, dropoutReason: "因病" }))],
+      miss: [add(() => child(12))],
+    },
+  },
+  "education.not_enrolled": {
+    hit: add(() => child(8, { schoolStatus: null, notEnrolledReason: "重度残疾" })),
+    evidence: { children: 1 },
+    miss: add(() => child(5, { schoolStatus: null, notEnrolledReason: "重度残疾" })),
+  },
+
+  // Medical
+  "medical.uninsured": {
+    hit: set(HEAD, { insResidentMedical: false, insEmployeeMedical: null }),
+    evidence: { uninsured: 1 },
+    miss: set(HEAD, { insResidentMedical: false, insEmployeeMedical: true }),
+    more: {
+      hit: [setAll({ insResidentMedical: false, insEmployeeMedical: false })],
+      miss: [set(HEAD, { insResidentMedical: null, insEmployeeMedical: null })],
+    },
+  },
+  "medical.serious_illness_insurance_missing": {
+    hit: all(monitored(), set(SPOUSE, { insSeriousIllness: false })),
+    evidence: { members: 1 },
+    miss: set(SPOUSE, { insSeriousIllness: false }),
+  },
+  "medical.assistance_missing": {
+    hit: all(monitored(), set(SPOUSE, { health: "serious_illness", medicalAssistance: false })),
+    evidence: { members: 1 },
+    miss: all(monitored(), set(SPOUSE, { health: "serious_illness", medicalAssistance: true })),
+  },
+
+  // Housing and water
+  "housing.unsafe": {
+    hit: hh({ dangerousHouse: true, housingGrade: "D" }),
+    evidence: { grade: "D" },
+    miss: hh({ dangerousHouse: false, housingGrade: "B" }),
+    more: { hit: [hh({ dangerousHouse: null, housingGrade: "C" })] },
+  },
+  "water.unsafe": {
+    hit: hh({ safeWater: false }),
+    miss: hh({ safeWater: null }),
+  },
+
+  // Expense (安远县 2026: 22,000 × 0.5 = 11,000 yuan; household net income 31,500 yuan)
+  "expense.medical_burden": {
+    hit: hh({ compliantExpense: 1_100_100 }),
+    evidence: { expense: 11001, percent: 50, limit: 11000 },
+    miss: hh({ compliantExpense: 1_100_000 }),
+  },
+  "expense.burden_over_income": {
+    hit: hh({ compliantExpense: 1_575_100 }),
+    evidence: { expense: 15751, netIncome: 31500, percent: 50 },
+    miss: hh({ compliantExpense: 1_575_000 }),
+  },
+  "expense.income_after_expense_below_line": {
+    hit: hh({ compliantExpense: 930_000 }),
+    evidence: { expense: 9300, afterExpense: 7400, monitoringLine: 7500 },
+    miss: hh({ compliantExpense: 900_000 }),
+    more: { miss: [all(monitored(), hh({ compliantExpense: 930_000 }))] },
+  },
+
+  // Labour
+  "labor.none_without_safety_net": {
+    hit: all(
+      hh({ householdType: "formerly_poor", safetyNet: null }),
+      setAll({ laborSkill: "none" }),
+      set(HEAD, { laborSkill: "lost" }),
+    ),
+    evidence: { size: 3 },
+    miss: all(
+      hh({ householdType: "formerly_poor", safetyNet: true }),
+      setAll({ laborSkill: "none" }),
+    ),
+    more: {
+      hit: [all(monitored(), setAll({ laborSkill: "none" }))],
+      miss: [
+        all(
+          hh({ householdType: "formerly_poor" }),
+          setAll({ laborSkill: "none" }),
+          set(SON, { laborSkill: "weak" }),
+        ),
+        setAll({ laborSkill: "none" }),
+      ],
+    },
+  },
+  "labor.no_working_age_labor": {
+    hit: all(setAll({ laborSkill: "weak" }), pci(8_000)),
+    evidence: { minAge: 16, maxAge: 59, perCapitaIncome: 8000 },
+    miss: all(setAll({ laborSkill: "weak" }), set(SON, { laborSkill: "ordinary" }), pci(8_000)),
+    more: {
+      // Labour outside working age does not count.
+      hit: [
+        all(
+          setAll({ laborSkill: "weak" }),
+          add(() => person(60, "其他", { laborSkill: "ordinary" })),
+          add(() => child(15, { laborSkill: "ordinary" })),
+          pci(8_000),
+        ),
+      ],
+      miss: [all(setAll({ laborSkill: "weak" }), pci(9_000))],
+    },
+  },
+
+  // Eligibility
+  "eligibility.employee_pension_member": {
+    hit: all(monitored(), set(SON, { insEmployeePension: true, insResidentPension: false })),
+    evidence: { members: 1 },
+    miss: all(
+      monitored(),
+      add(() => person(60, "其他", { insEmployeePension: true, insResidentPension: false })),
+    ),
+    more: { miss: [set(SON, { insEmployeePension: true, insResidentPension: false })] },
+  },
+  "eligibility.tekun_with_supporter": {
+    hit: all(onlySonWorks, set(SPOUSE, { ...tekun, laborSkill: "none" })),
+    evidence: { workers: 1 },
+    miss: all(onlySonWorks, set(SON, { laborSkill: "weak" }), set(SPOUSE, tekun)),
+  },
+  "eligibility.elimination_unjustified": {
+    hit: all(eliminated(), pci(7_000)),
+    evidence: { eliminated: "2025-12", perCapitaIncome: 7000, monitoringLine: 7500 },
+    miss: all(eliminated(), pci(7_500)),
+    more: {
+      hit: [
+        all(eliminated(), hh({ safeWater: false })),
+        all(eliminated(), hh({ housingGrade: "D", dangerousHouse: true })),
+        all(eliminated(), set(SON, { insResidentMedical: false })),
+        all(
+          eliminated(),
+          add(() => child(9, { schoolStatus: null, outOfSchool: true })),
+        ),
+      ],
+      miss: [all(monitored(), pci(7_000))],
+    },
+  },
+  "eligibility.monitored_income_far_above_line": {
+    hit: all(monitored(), pci(15_000)),
+    evidence: { perCapitaIncome: 15000, multiple: 2 },
+    miss: all(monitored(), pci(14_999)),
+    more: {
+      miss: [
+        all(monitored(), pci(15_000), hh({ compliantExpense: 1_100_100 })),
+        all(monitored(), hh({ monitoringCategory: "sudden_hardship" }), pci(15_000)),
+      ],
+    },
+  },
+
+  // Assistance
+  "assistance.safety_net_without_benefit": {
+    hit: all(hh({ safetyNet: true }), setAll({ laborSkill: "none" })),
+    miss: all(hh({ safetyNet: true }), setAll({ laborSkill: "none", ...dibao })),
+  },
+  "assistance.labor_without_development": {
+    hit: all(monitored("2025-12"), onlySonWorks, income({ business: 28_500, transfer: 3_000 })),
+    evidence: { months: 6, workers: 1 },
+    miss: all(monitored("2026-01"), onlySonWorks, income({ business: 28_500, transfer: 3_000 })),
+    more: {
+      miss: [
+        all(
+          monitored("2025-12"),
+          onlySonWorks,
+          set(SON, { workLocation: "广东省深圳市" }),
+          income({ business: 28_500, transfer: 3_000 }),
+        ),
+        all(
+          monitored("2025-12"),
+          onlySonWorks,
+          set(SON, { publicWelfareJob: "护林员", publicWelfareJobMonths: 10 }),
+          income({ business: 28_500, transfer: 3_000 }),
+        ),
+        all(monitored("2025-12"), onlySonWorks),
+      ],
+    },
+  },
+  "assistance.income_still_below_line": {
+    hit: all(monitored("2025-06"), pci(7_000)),
+    evidence: { months: 12, perCapitaIncome: 7000, monitoringLine: 7500 },
+    miss: all(monitored("2025-07"), pci(7_000)),
+  },
+  "assistance.pension_missing": {
+    hit: all(monitored(), set(HEAD, { insResidentPension: false, insEmployeePension: null })),
+    evidence: { members: 1, age: 16 },
+    miss: all(monitored(), set(HEAD, { insResidentPension: false, insEmployeePension: true })),
+    more: {
+      miss: [
+        all(
+          monitored(),
+          add(() => child(15, { insResidentPension: false })),
+        ),
+        all(
+          monitored(),
+          add(() => child(17, { insResidentPension: false })),
+        ),
+      ],
+    },
+  },
+
+  // Data quality: identity and ID documents
+  "dq.ethnicity_missing": {
+    hit: set(SPOUSE, { ethnicity: "" }),
+    miss: set(SPOUSE, { ethnicity: "畲族" }),
+  },
+  "dq.birth_or_sex_missing": {
+    hit: add(() => person(30, "其他", { idType: "other", idNumber: "E12345678" })),
+    evidence: { members: 1 },
+    miss: add(() =>
+      person(30, "其他", {
+        idType: "other",
+        idNumber: "E12345679",
+        birthDate: "1996-01-10",
+        sex: "female",
+      }),
+    ),
+  },
+  "dq.disability_cert_not_disabled": {
+    hit: (d) =>
+      set(SPOUSE, { idType: "disability_cert", idNumber: `${d.m[SPOUSE]!.idNumber}12` })(d),
+    miss: (d) =>
+      set(SPOUSE, {
+        idType: "disability_cert",
+        idNumber: `${d.m[SPOUSE]!.idNumber}12`,
+        health: "disabled",
+      })(d),
+  },
+  "dq.disability_cert_short_number": {
+    hit: set(SPOUSE, { idType: "disability_cert", health: "disabled" }),
+    miss: (d) =>
+      set(SPOUSE, {
+        idType: "disability_cert",
+        idNumber: `${d.m[SPOUSE]!.idNumber}12`,
+        health: "disabled",
+      })(d),
+  },
+  "dq.other_id_with_resident_length": {
+    hit: set(SPOUSE, { idType: "other" }),
+    miss: set(SPOUSE, { idType: "other", idNumber: "E87654321" }),
+  },
+  "dq.head_minor": {
+    hit: (d) => {
+      d.m = [person(15, "户主", { laborSkill: "weak" })];
+    },
+    evidence: { age: 15, minAge: 16 },
+    miss: (d) => {
+      d.m = [person(16, "户主")];
+    },
+  },
+  "dq.two_spouses": {
+    hit: add(() => person(40, "配偶")),
+    evidence: { spouses: 2 },
+    miss: add(() => person(40, "兄弟姐妹")),
+  },
+  "dq.age_over_limit": {
+    hit: add(() => person(111, "其他", { laborSkill: "none" })),
+    evidence: { age: 111, limit: 110 },
+    miss: add(() => person(110, "其他", { laborSkill: "none" })),
+  },
+
+  // Data quality: education
+  "dq.education_missing": {
+    hit: set(SON, { education: null }),
+    evidence: { members: 1 },
+    miss: set(SON, { education: "大专" }),
+  },
+  "dq.school_age_status_missing": {
+    hit: add(() => child(10, { schoolStatus: null, outOfSchool: null })),
+    miss: add(() => child(10, { schoolStatus: null, outOfSchool: true, dropoutReason: "厌学" })),
+    more: { hit: [add(() => child(15, { schoolStatus: null, outOfSchool: false }))] },
+  },
+  "dq.school_age_preschool_status": {
+    hit: add(() => child(7, { schoolStatus: "学龄前儿童" })),
+    evidence: { age: 7 },
+    miss: add(() => child(6, { schoolStatus: "学前教育" })),
+  },
+  "dq.student_overage": {
+    hit: add(() => child(21, { schoolStatus: "九年级" })),
+    evidence: { limit: 20 },
+    miss: add(() => child(20, { schoolStatus: "九年级" })),
+    more: { hit: [add(() => child(25, { schoolStatus: "小学六年级" }))] },
+  },
+  "dq.out_of_school_outside_age": {
+    hit: add(() => child(16, { schoolStatus: null, outOfSchool: true, dropoutReason: "厌学" })),
+    evidence: { minAge: 6, maxAge: 15 },
+    miss: add(() => child(15, { schoolStatus: null, outOfSchool: true, dropoutReason: "厌学" })),
+  },
+  "dq.out_of_school_without_reason": {
+    hit: add(() => child(12, { schoolStatus: null, outOfSchool: true })),
+    miss: add(() => child(12, { schoolStatus: null, outOfSchool: true, dropoutReason: "厌学" })),
+  },
+  "dq.dropout_reason_without_flag": {
+    hit: add(() => child(12, { schoolStatus: null, outOfSchool: null, dropoutReason: "厌学" })),
+    miss: add(() => child(12, { schoolStatus: null, outOfSchool: true, dropoutReason: "厌学" })),
+  },
+  "dq.out_of_school_but_enrolled": {
+    hit: add(() => child(12, { outOfSchool: true, dropoutReason: "厌学" })),
+    miss: add(() => child(12, { schoolStatus: null, outOfSchool: true, dropoutReason: "厌学" })),
+  },
+  "dq.schooling_risk_without_student": {
+    hit: monitored("2026-01", ["schooling"]),
+    miss: all(
+      monitored("2026-01", ["schooling"]),
+      add(() => child(17)),
+    ),
+  },
+
+  // Data quality: health and insurance
+  "dq.health_missing": {
+    hit: set(SON, { health: null }),
+    evidence: { members: 1 },
+    miss: set(SON, { health: "disabled" }),
+  },
+  "dq.disability_risk_without_disabled": {
+    hit: monitored("2026-01", ["disability"]),
+    miss: all(monitored("2026-01", ["disability"]), set(SPOUSE, { health: "disabled" })),
+  },
+  "dq.illness_risk_without_ill": {
+    hit: all(monitored("2026-01", ["illness"]), set(SPOUSE, { health: "healthy" })),
+    miss: monitored("2026-01", ["illness"]),
+  },
+  "dq.medical_insurance_unknown": {
+    hit: set(SON, { insResidentMedical: null, insEmployeeMedical: null }),
+    evidence: { members: 1 },
+    miss: set(SON, { insResidentMedical: null, insEmployeeMedical: true }),
+  },
+  "dq.both_medical_schemes": {
+    hit: set(SON, { insResidentMedical: true, insEmployeeMedical: true }),
+    miss: set(SON, { insResidentMedical: false, insEmployeeMedical: true }),
+  },
+  "dq.minor_employee_medical": {
+    hit: add(() => child(15, { insEmployeeMedical: true, insResidentMedical: false })),
+    evidence: { age: 16 },
+    miss: add(() => child(16, { insEmployeeMedical: true, insResidentMedical: false })),
+  },
+  "dq.serious_illness_without_basic": {
+    hit: set(SON, { insResidentMedical: false, insEmployeeMedical: null, insSeriousIllness: true }),
+    miss: set(SON, {
+      insResidentMedical: false,
+      insEmployeeMedical: true,
+      insSeriousIllness: true,
+    }),
+  },
+  "dq.both_pension_schemes": {
+    hit: set(SON, { insResidentPension: true, insEmployeePension: true }),
+    miss: set(SON, { insResidentPension: false, insEmployeePension: true }),
+  },
+
+  // Data quality: labour and employment
+  "dq.labor_skill_missing": {
+    hit: set(SON, { laborSkill: null }),
+    miss: set(SON, { laborSkill: "weak" }),
+  },
+  "dq.child_marked_labor": {
+    hit: add(() => child(15, { laborSkill: "ordinary" })),
+    evidence: { age: 16 },
+    miss: add(() => child(16, { laborSkill: "ordinary" })),
+  },
+  "dq.elderly_skilled_labor": {
+    hit: add(() => person(71, "其他", { laborSkill: "skilled" })),
+    evidence: { age: 70 },
+    miss: add(() => person(70, "其他", { laborSkill: "skilled" })),
+  },
+  "dq.work_location_without_labor": {
+    hit: set(SPOUSE, { laborSkill: "lost", workLocation: "广东省深圳市" }),
+    miss: set(SPOUSE, { laborSkill: "weak", workLocation: "广东省深圳市" }),
+  },
+  "dq.welfare_job_without_labor": {
+    hit: set(SPOUSE, {
+      laborSkill: "none",
+      publicWelfareJob: "护林员",
+      publicWelfareJobMonths: 10,
+    }),
+    miss: set(SPOUSE, {
+      laborSkill: "weak",
+      publicWelfareJob: "护林员",
+      publicWelfareJobMonths: 10,
+    }),
+  },
+  "dq.welfare_job_months_without_job": {
+    hit: set(SPOUSE, { publicWelfareJob: null, publicWelfareJobMonths: 6 }),
+    miss: set(SPOUSE, { publicWelfareJob: null, publicWelfareJobMonths: 0 }),
+  },
+  "dq.welfare_job_without_months": {
+    hit: set(SPOUSE, { publicWelfareJob: "保洁员", publicWelfareJobMonths: null }),
+    miss: set(SPOUSE, { publicWelfareJob: "保洁员", publicWelfareJobMonths: 1 }),
+    more: { hit: [set(SPOUSE, { publicWelfareJob: "保洁员", publicWelfareJobMonths: 0 })] },
+  },
+  "dq.welfare_job_months_over_limit": {
+    hit: set(SPOUSE, { publicWelfareJob: "保洁员", publicWelfareJobMonths: 13 }),
+    evidence: { months: 13, limit: 12 },
+    miss: set(SPOUSE, { publicWelfareJob: "保洁员", publicWelfareJobMonths: 12 }),
+  },
+  "dq.lack_of_labor_with_workers": {
+    hit: monitored("2026-01", ["lack_of_labor"]),
+    evidence: { workers: 3 },
+    miss: all(monitored("2026-01", ["lack_of_labor"]), onlySonWorks),
+  },
+  "dq.safety_net_with_labor": {
+    hit: hh({ safetyNet: true }),
+    evidence: { workers: 3 },
+    miss: all(hh({ safetyNet: true }), setAll({ laborSkill: "weak" })),
+  },
+
+  // Data quality: social assistance
+  "dq.dibao_partial": {
+    hit: set(HEAD, dibao),
+    evidence: { recipients: 1 },
+    miss: setAll(dibao),
+    more: { hit: [all(set(HEAD, dibao), set(SON, { dibao: null }))] },
+  },
+  "dq.dibao_and_tekun": {
+    hit: set(HEAD, { ...dibao, ...tekun }),
+    miss: set(HEAD, tekun),
+  },
+  "dq.transfer_missing_with_benefit": {
+    hit: all(setAll(dibao), income({ wage: 31_500, transfer: 0 })),
+    miss: setAll(dibao),
+    more: { hit: [all(set(HEAD, tekun), income({ wage: 31_500, transfer: null }))] },
+  },
+
+  // Data quality: monitoring status
+  "dq.category_type_mismatch": {
+    hit: all(monitored(), hh({ monitoringCategory: "unstable" })),
+    miss: all(monitored(), hh({ monitoringCategory: "unstable", householdType: "formerly_poor" })),
+    more: {
+      hit: [all(monitored(), hh({ householdType: "formerly_poor" }))],
+      miss: [all(monitored(), hh({ monitoringCategory: "sudden_hardship" }))],
+    },
+  },
+  "dq.monitored_without_risk": {
+    hit: monitored("2026-01", []),
+    miss: monitored("2026-01", ["illness"]),
+  },
+  "dq.monitored_without_month": {
+    hit: all(monitored(), hh({ identifiedMonth: null })),
+    miss: monitored(),
+  },
+  "dq.monitoring_data_without_category": {
+    hit: hh({ identifiedMonth: "2025-03" }),
+    miss: hh({ riskEliminated: false }),
+    more: { hit: [hh({ riskFactors: ["illness"] })] },
+  },
+  "dq.identified_before_mechanism": {
+    hit: monitored("2020-02"),
+    evidence: { identified: "2020-02", start: "2020-03" },
+    miss: monitored("2020-03"),
+  },
+  "dq.month_in_future": {
+    hit: monitored("2026-07"),
+    evidence: { identified: "2026-07", eliminated: null },
+    miss: monitored("2026-06"),
+  },
+  "dq.eliminated_month_missing": {
+    hit: eliminated({ eliminatedMonth: null }),
+    miss: eliminated(),
+  },
+  "dq.eliminated_without_method": {
+    hit: eliminated({ eliminationMethod: null }),
+    miss: eliminated({ eliminationMethod: "natural" }),
+  },
+  "dq.eliminated_too_soon": {
+    hit: eliminated({ identifiedMonth: "2025-06", eliminatedMonth: "2025-11" }),
+    evidence: { identified: "2025-06", eliminated: "2025-11", months: 6 },
+    miss: eliminated({ identifiedMonth: "2025-06", eliminatedMonth: "2025-12" }),
+  },
+  "dq.water_risk_but_safe": {
+    hit: monitored("2026-01", ["water"]),
+    miss: all(monitored("2026-01", ["water"]), hh({ safeWater: false })),
+  },
+  "dq.housing_risk_but_safe": {
+    hit: monitored("2026-01", ["housing"]),
+    evidence: { grade: "A" },
+    miss: all(monitored("2026-01", ["housing"]), hh({ dangerousHouse: true, housingGrade: "D" })),
+  },
+
+  // Data quality: income
+  "dq.income_not_surveyed": {
+    hit: all(hh({ householdType: "formerly_poor" }), income(NOT_SURVEYED)),
+    miss: hh({ householdType: "formerly_poor" }),
+    more: { hit: [all(monitored(), income(NOT_SURVEYED))], miss: [income(NOT_SURVEYED)] },
+  },
+  "dq.income_all_zero": {
+    hit: income({}),
+    miss: income({ transfer: 300 }),
+  },
+  "dq.per_capita_mismatch": {
+    hit: (d) => {
+      d.reported = 10_502;
+    },
+    evidence: { reported: 10502, computed: 10500 },
+    miss: (d) => {
+      d.reported = 10_501;
+    },
+    more: {
+      hit: [
+        (d) => {
+          d.reported = 10_498.5;
+        },
+      ],
+    },
+  },
+
+  // Data quality: living conditions and land
+  "dq.guarantee_fields_missing": {
+    hit: hh({ safeWater: null }),
+    miss: hh({ dangerousHouse: null }),
+    more: { hit: [hh({ dangerousHouse: null, housingGrade: null })] },
+  },
+  "dq.housing_flag_inconsistent": {
+    hit: hh({ dangerousHouse: true, housingGrade: "A" }),
+    evidence: { grade: "A" },
+    miss: hh({ dangerousHouse: true, housingGrade: "C" }),
+    more: { hit: [hh({ dangerousHouse: false, housingGrade: "D" })] },
+  },
+  "dq.house_area_implausible": {
+    hit: hh({ houseArea: 9 }),
+    evidence: { area: 9, min: 10, max: 1000 },
+    miss: hh({ houseArea: 10 }),
+    more: { hit: [hh({ houseArea: 1001 })], miss: [hh({ houseArea: 1000 })] },
+  },
+  "dq.road_distance_implausible": {
+    hit: hh({ roadDistance: 20.5 }),
+    evidence: { distance: 20.5, limit: 20 },
+    miss: hh({ roadDistance: 20 }),
+  },
+  "dq.land_over_limit": {
+    hit: hh({ arableLand: 100.5 }),
+    evidence: { land: 100.5, limit: 100 },
+    miss: hh({ arableLand: 100 }),
+  },
+
+  // Data quality: contacts and collection
+  "dq.phone_missing": {
+    hit: hh({ phone: null }),
+    miss: hh({ phone: "07975555555" }),
+  },
+  "dq.collector_missing": {
+    hit: hh({ collectorPhone: null }),
+    miss: hh({ collectorName: "赵采集", collectorPhone: "13700000000" }),
+    more: { hit: [hh({ collectorName: null })] },
+  },
+};
+
+// ── The households: a clean one, then each rule's hits and misses ────────────────────────
+
+interface Built {
+  rule: string | null;
+  kind: "hit" | "miss";
+  /** Position among the rule's hits or misses (0 is the case's main one). */
+  index: number;
+  input: CreateHouseholdInput;
+}
+
+let seed = 0;
+function build(rule: string | null, kind: "hit" | "miss", index: number, tweak: Tweak): Built {
+  const d = clean(++seed);
+  tweak(d);
+  return { rule, kind, index, input: finish(d) };
+}
+
+const BUILT: Built[] = [build(null, "miss", 0, () => {})];
+for (const [rule, c] of Object.entries(CASES)) {
+  [c.hit, ...(c.more?.hit ?? [])].forEach((t, i) => {
+    BUILT.push(build(rule, "hit", i, t));
+  });
+  [c.miss, ...(c.more?.miss ?? [])].forEach((t, i) => {
+    BUILT.push(build(rule, "miss", i, t));
+  });
+}
+
+const numberOf = (b: Built) => b.input.household.householdNumber!;
+
+describe("rule catalogue cases", () => {
+  it("covers every enabled rule of 安远县's 2026 policy, and only those", () => {
+    expect(RULE_IDS.filter((id) => !(id in CASES))).toEqual([]);
+    expect(Object.keys(CASES).filter((id) => !RULE_IDS.includes(id))).toEqual([]);
+  });
+
+  it("names only evidence that the rule records in its message", () => {
+    for (const { rule } of policy.compiled) {
+      const names = [...rule.message.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+      expect(
+        names.filter((n) => !(n in rule.evidence)),
+        rule.id,
+      ).toEqual([]);
+    }
+  });
+});
+
+describeEachEngine("rule catalogue", (database) => {
+  /** Open signals by household number, then rule id, with their evidence. */
+  const open = new Map<string, Map<string, Record<string, unknown> | null>>();
+
+  beforeAll(async () => {
+    const d = database();
+    const now = () => NOW;
+    await createRegionsService({ db: d.db, now }).load(SYSTEM_ACTOR, "360726");
+    const registry = createRegistryService({ db: d.db, engine: d.engine, now });
+    await registry.bulkCreate(
+      SYSTEM_ACTOR,
+      BUILT.map((b) => b.input),
+      { source: "demo" },
+    );
+    const monitoring = createMonitoringService({ db: d.db, engine: d.engine, now, policies });
+    const sweep = await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    expect(sweep.households).toBe(BUILT.length);
+    const rows = await d.db
+      .selectFrom("signals")
+      .innerJoin("households", "households.id", "signals.household_id")
+      .select(["households.household_number as number", "signals.rule_id", "signals.evidence"])
+      .where("signals.status", "=", "open")
+      .execute();
+    for (const r of rows) {
+      const byRule = open.get(r.number) ?? new Map();
+      byRule.set(r.rule_id, r.evidence ? JSON.parse(r.evidence) : null);
+      open.set(r.number, byRule);
+    }
+  });
+
+  it("raises no signal for the clean household", () => {
+    expect([...(open.get(numberOf(BUILT[0]!))?.keys() ?? [])]).toEqual([]);
+  });
+
+  for (const id of RULE_IDS) {
+    it(id, () => {
+      const c = CASES[id];
+      if (!c) throw new Error(`规则 ${id} 没有测试用例：请在 CASES 中加入触发和不触发的两户`);
+      for (const b of BUILT.filter((x) => x.rule === id)) {
+        const signals = open.get(numberOf(b));
+        const what = `${id} ${b.kind} #${b.index}: ${[...(signals?.keys() ?? [])].join(", ") || "no signals"}`;
+        if (b.kind === "miss") {
+          expect(signals?.has(id) ?? false, what).toBe(false);
+          continue;
+        }
+        expect(signals?.has(id), what).toBe(true);
+        if (b.index === 0) expect(signals!.get(id), what).toEqual(c.evidence ?? null);
+      }
+    });
+  }
+});

@@ -1,0 +1,143 @@
+import { expect, it } from "vitest";
+import { generateCounty } from "../../../bench/generator.ts";
+import { describeEachEngine } from "../../../test/engines.ts";
+import { household, VILLAGE_A, VILLAGE_B } from "../../../test/factories.ts";
+import { SYSTEM_ACTOR } from "../auth/index.ts";
+import { createPolicyService } from "../policy/index.ts";
+import { createRegionsService } from "../regions/index.ts";
+import { createRegistryService } from "../registry/index.ts";
+import { createMonitoringService } from "./index.ts";
+
+describeEachEngine("monitoring", (database) => {
+  let clock = new Date("2026-06-01T02:00:00Z");
+  const policies = createPolicyService();
+  const services = () => {
+    const d = database();
+    const now = () => clock;
+    return {
+      regions: createRegionsService({ db: d.db, now }),
+      registry: createRegistryService({ db: d.db, engine: d.engine, now }),
+      monitoring: createMonitoringService({ db: d.db, engine: d.engine, now, policies }),
+    };
+  };
+
+  it("opens signals with evidence, keeps them open on re-sweep, and resolves them when the data changes", async () => {
+    const { regions, registry, monitoring } = services();
+    await regions.load(SYSTEM_ACTOR, "360726");
+    const poor = household(VILLAGE_A, { seed: 1 });
+    poor.household.wageIncome = 300_000; // (3,000 + 6,000 + 3,000 − 1,500) ÷ 3 = 3,500 yuan < 7,500
+    poor.members.forEach((m) => {
+      m.ethnicity = "汉族";
+    });
+    const fine = household(VILLAGE_B, { seed: 2 });
+    fine.members.forEach((m) => {
+      m.ethnicity = "汉族";
+    });
+    fine.household.safeWater = false;
+    await registry.bulkCreate(SYSTEM_ACTOR, [poor, fine], { source: "demo" });
+
+    const first = await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    expect(first.households).toBe(2);
+    expect(first.byRule["income.below_line"]).toBe(1);
+    expect(first.byRule["water.unsafe"]).toBe(1);
+    const poorRow = await registry.get(SYSTEM_ACTOR, poor.household.householdNumber!);
+    const stored = await database()
+      .db.selectFrom("signals")
+      .selectAll()
+      .where("rule_id", "=", "income.below_line")
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(stored.evidence!)).toEqual({ perCapitaIncome: 3500, monitoringLine: 7500 });
+    expect(stored.deadline).toBe("2026-06-11"); // 安远县: verification within 10 days
+    const open = await monitoring.openSignals(Number(stored.household_id), VILLAGE_A);
+    expect(open.map((s) => s.rule)).toContain("income.below_line");
+    expect(open.find((s) => s.rule === "income.below_line")!.message).toBe(
+      "人均纯收入 3500 元，低于监测范围 7500 元",
+    );
+
+    const again = await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    expect(again.signals.opened).toBe(0);
+    expect(again.signals.resolved).toBe(0);
+    expect(again.signals.open).toBe(first.signals.open);
+
+    clock = new Date("2026-06-05T02:00:00Z");
+    await registry.update(
+      SYSTEM_ACTOR,
+      poor.household.householdNumber!,
+      { version: poorRow.household.version, changes: { wageIncome: 3_000_000 } },
+      { source: "ui" },
+    );
+    const third = await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    expect(third.signals.resolved).toBeGreaterThanOrEqual(1);
+    const resolved = await database()
+      .db.selectFrom("signals")
+      .selectAll()
+      .where("rule_id", "=", "income.below_line")
+      .executeTakeFirstOrThrow();
+    expect(resolved).toMatchObject({ status: "resolved", resolution: "condition_cleared" });
+    const task = await database()
+      .db.selectFrom("verifications")
+      .selectAll()
+      .where("signal_id", "=", resolved.id)
+      .executeTakeFirstOrThrow();
+    expect(task).toMatchObject({ status: "done", outcome: "signal_resolved" });
+  });
+
+  it("re-evaluates only the households a change touched", async () => {
+    const { monitoring } = services();
+    const d = database();
+    const h = await d.db
+      .selectFrom("households")
+      .select(["id", "village_code"])
+      .where("village_code", "=", VILLAGE_B)
+      .executeTakeFirstOrThrow();
+    await d.db.updateTable("households").set({ safe_water: 1 }).where("id", "=", h.id).execute();
+    await d.db
+      .transaction()
+      .execute((trx) =>
+        monitoring.reevaluate(trx, [{ id: Number(h.id), villageCode: h.village_code }]),
+      );
+    const open = await monitoring.openSignals(Number(h.id), h.village_code);
+    expect(open.map((s) => s.rule)).not.toContain("water.unsafe");
+  });
+
+  it("re-evaluating a few households gives the same signals and evidence as a full sweep", async () => {
+    const { regions, registry, monitoring } = services();
+    const d = database();
+    const villages = (await regions.villagesUnder("360726")).map((v) => v.code).slice(20, 30);
+    const generated = [
+      ...generateCounty({ villages, households: 45, seed: 11, today: "2026-06-05" }),
+    ];
+    await registry.bulkCreate(SYSTEM_ACTOR, generated, { source: "demo" });
+    const rows = await d.db
+      .selectFrom("households")
+      .select(["id", "village_code"])
+      .where("village_code", "in", villages)
+      .execute();
+    const snapshot = async () =>
+      (
+        await d.db
+          .selectFrom("signals")
+          .select(["household_id", "rule_id", "evidence", "deadline"])
+          .where("status", "=", "open")
+          .where("village_code", "in", villages)
+          .execute()
+      )
+        .map(
+          (r) =>
+            `${r.household_id}|${r.rule_id}|${JSON.stringify(JSON.parse(r.evidence ?? "null"))}|${r.deadline}`,
+        )
+        .sort();
+    await d.db.transaction().execute((trx) =>
+      monitoring.reevaluate(
+        trx,
+        rows.map((r) => ({ id: Number(r.id), villageCode: r.village_code })),
+      ),
+    );
+    const few = await snapshot();
+    expect(few.length).toBeGreaterThan(10);
+    await d.db.deleteFrom("verifications").where("village_code", "in", villages).execute();
+    await d.db.deleteFrom("signals").where("village_code", "in", villages).execute();
+    await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    expect(await snapshot()).toEqual(few);
+  });
+});

@@ -1,0 +1,304 @@
+/**
+ * Set-based signal maintenance: each rule's compiled SQL condition runs inside the database
+ * over the households in a range, opening and resolving signals with two statements.
+ */
+import { type Insertable, type Kysely, sql } from "kysely";
+import { quote } from "../../core/rules/sql.ts";
+import type { Engine } from "../../db/connect.ts";
+import type { DB, SweepTable } from "../../db/schema.ts";
+
+/** Which households a statement covers: a region range, and optionally some ids. */
+export interface Target {
+  range: [string, string];
+  ids?: readonly number[];
+}
+
+export interface RuleStatement {
+  ruleId: string;
+  code: string | null;
+  category: string;
+  severity: string;
+  verify: boolean;
+  policyId: string;
+  /** SQL boolean expression over `h`. */
+  when: string;
+  /** SQL value expressions over `h`, by evidence name. */
+  evidence: Record<string, string>;
+  /** Verification deadline for signals opened now (YYYY-MM-DD), when the rule asks for one. */
+  deadline: string | null;
+}
+
+function householdFilter(t: Target, alias: string): string {
+  const range = `${alias}.village_code >= ${quote(t.range[0])} AND ${alias}.village_code < ${quote(t.range[1])}`;
+  if (!t.ids) return range;
+  return t.ids.length === 0
+    ? "1 = 0"
+    : `${range} AND ${alias}.${alias === "h" ? "id" : "household_id"} IN (${t.ids.map((i) => Number(i)).join(", ")})`;
+}
+
+/** Evidence values read back from SQL: booleans as booleans on both engines. */
+function normalizeValue(v: unknown): unknown {
+  return typeof v === "bigint" ? Number(v) : v;
+}
+
+export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
+  const evidenceJson = (ev: Record<string, string>) => {
+    const entries = Object.entries(ev);
+    if (entries.length === 0) return "NULL";
+    const args = entries.map(([k, v]) => `${quote(k)}, ${v}`).join(", ");
+    return engine === "postgres"
+      ? `CAST(json_build_object(${args}) AS text)`
+      : `json_object(${args})`;
+  };
+  const affected = (r: { numAffectedRows?: bigint }) => Number(r.numAffectedRows ?? 0n);
+
+  return {
+    /**
+     * Computes the member aggregates the rules need (one pass over members) into the temporary
+     * table `member_agg`, and an empty `rule_hits`; both live until `dropWorkTables`.
+     */
+    async prepareWorkTables(aggregateSelect: string | null, t: Target): Promise<void> {
+      await this.dropWorkTables();
+      const temp = "CREATE TEMP TABLE";
+      const memberFilter = t.ids
+        ? `mm.household_id IN (${t.ids.length ? t.ids.map((i) => Number(i)).join(", ") : "NULL"})`
+        : `mm.household_id IN (SELECT hh.id FROM households hh WHERE ${householdFilter(t, "hh")})`;
+      const select =
+        aggregateSelect?.replace(
+          "WHERE mm.status = 'active'",
+          `WHERE mm.status = 'active' AND ${memberFilter}`,
+        ) ?? "SELECT 0 AS household_id WHERE 1 = 0";
+      await sql.raw(`${temp} member_agg AS ${select}`).execute(db);
+      await sql.raw("CREATE INDEX member_agg_household ON member_agg (household_id)").execute(db);
+      await sql
+        .raw(`${temp} rule_hits (rule_id text NOT NULL, household_id bigint NOT NULL)`)
+        .execute(db);
+    },
+
+    async dropWorkTables(): Promise<void> {
+      await sql.raw("DROP TABLE IF EXISTS member_agg").execute(db);
+      await sql.raw("DROP TABLE IF EXISTS rule_hits").execute(db);
+    },
+
+    /** Records the households where the rule holds. */
+    async collectHits(s: RuleStatement, t: Target): Promise<number> {
+      const r = await sql`
+        INSERT INTO rule_hits (rule_id, household_id)
+        SELECT ${s.ruleId}, h.id FROM households h LEFT JOIN member_agg a ON a.household_id = h.id
+        WHERE ${sql.raw(householdFilter(t, "h"))} AND (${sql.raw(s.when)})`.execute(db);
+      return affected(r);
+    },
+
+    async indexHits(): Promise<void> {
+      await sql.raw("CREATE INDEX rule_hits_key ON rule_hits (household_id, rule_id)").execute(db);
+    },
+
+    /** Resolves open signals of the given rules whose condition no longer holds. */
+    async resolveCleared(ruleIds: readonly string[], t: Target, at: string): Promise<number> {
+      if (ruleIds.length === 0) return 0;
+      const r = await sql`
+        UPDATE signals SET status = 'resolved', resolved_at = ${at}, resolution = 'condition_cleared'
+        WHERE status = 'open' AND ${sql.raw(householdFilter(t, "signals"))}
+          AND rule_id IN (${sql.raw(ruleIds.map(quote).join(", "))})
+          AND NOT EXISTS (SELECT 1 FROM rule_hits x WHERE x.household_id = signals.household_id AND x.rule_id = signals.rule_id)`.execute(
+        db,
+      );
+      return affected(r);
+    },
+
+    /** Opens a signal, with its evidence, for every hit of the rule that has none open. */
+    async openNew(s: RuleStatement, at: string): Promise<number> {
+      const r = await sql`
+        INSERT INTO signals (household_id, village_code, rule_id, code, category, severity, verify, policy_id, status, evidence, opened_at, deadline)
+        SELECT h.id, h.village_code, ${s.ruleId}, ${s.code}, ${s.category}, ${s.severity}, ${s.verify ? 1 : 0}, ${s.policyId}, 'open',
+               ${sql.raw(evidenceJson(s.evidence))}, ${at}, ${s.deadline}
+        FROM rule_hits x JOIN households h ON h.id = x.household_id LEFT JOIN member_agg a ON a.household_id = h.id
+        WHERE x.rule_id = ${s.ruleId}
+          AND NOT EXISTS (SELECT 1 FROM signals s WHERE s.household_id = h.id AND s.rule_id = ${s.ruleId} AND s.status = 'open')`.execute(
+        db,
+      );
+      return affected(r);
+    },
+
+    /**
+     * Evaluates every rule for a few households in one query: one 0/1 column per rule
+     * (`r0`, `r1`, …) per household. Used when an edit touched only these households.
+     */
+    async evaluateFew(
+      statements: readonly RuleStatement[],
+      aggregateSelect: string | null,
+      ids: readonly number[],
+    ) {
+      const list = ids.map((i) => Number(i)).join(", ");
+      const agg = aggregateSelect
+        ? `LEFT JOIN (${aggregateSelect.replace("WHERE mm.status = 'active'", `WHERE mm.status = 'active' AND mm.household_id IN (${list})`)}) a ON a.household_id = h.id`
+        : "";
+      const cols = statements
+        .map((s, i) => `CASE WHEN ${s.when} THEN 1 ELSE 0 END AS r${i}`)
+        .join(", ");
+      const r = await sql
+        .raw<Record<string, unknown>>(
+          `SELECT h.id AS id, h.village_code AS village_code${cols ? `, ${cols}` : ""} FROM households h ${agg} WHERE h.id IN (${list})`,
+        )
+        .execute(db);
+      return r.rows;
+    },
+
+    /** Evidence of some rules for one household, as {ruleIndex: {name: value}}. */
+    async evidenceFor(
+      statements: readonly { index: number; s: RuleStatement }[],
+      aggregateSelect: string | null,
+      id: number,
+    ) {
+      const wanted = statements.filter(({ s }) => Object.keys(s.evidence).length > 0);
+      if (wanted.length === 0) return new Map<number, Record<string, unknown>>();
+      const agg = aggregateSelect
+        ? `LEFT JOIN (${aggregateSelect.replace("WHERE mm.status = 'active'", `WHERE mm.status = 'active' AND mm.household_id = ${Number(id)}`)}) a ON a.household_id = h.id`
+        : "";
+      const cols: string[] = [];
+      for (const { index, s } of wanted)
+        for (const [j, v] of Object.values(s.evidence).entries())
+          cols.push(`${v} AS e${index}_${j}`);
+      const row =
+        (
+          await sql
+            .raw<Record<string, unknown>>(
+              `SELECT ${cols.join(", ")} FROM households h ${agg} WHERE h.id = ${Number(id)}`,
+            )
+            .execute(db)
+        ).rows[0] ?? {};
+      const out = new Map<number, Record<string, unknown>>();
+      for (const { index, s } of wanted) {
+        out.set(
+          index,
+          Object.fromEntries(
+            Object.keys(s.evidence).map((k, j) => [k, normalizeValue(row[`e${index}_${j}`])]),
+          ),
+        );
+      }
+      return out;
+    },
+
+    openSignalsFor(ids: readonly number[]) {
+      return db
+        .selectFrom("signals")
+        .select(["id", "household_id", "rule_id"])
+        .where("status", "=", "open")
+        .where("household_id", "in", ids)
+        .execute();
+    },
+
+    async insertSignals(rows: Insertable<DB["signals"]>[]): Promise<void> {
+      if (rows.length > 0) await db.insertInto("signals").values(rows).execute();
+    },
+
+    async resolveSignals(ids: readonly number[], at: string, resolution: string): Promise<number> {
+      if (ids.length === 0) return 0;
+      const r = await db
+        .updateTable("signals")
+        .set({ status: "resolved", resolved_at: at, resolution })
+        .where("id", "in", ids)
+        .where("status", "=", "open")
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+
+    /** Resolves open signals of rules that are no longer in force. */
+    async resolveRetired(activeRules: readonly string[], t: Target, at: string): Promise<number> {
+      const list = activeRules.length ? activeRules.map(quote).join(", ") : "''";
+      const r = await sql`
+        UPDATE signals SET status = 'resolved', resolved_at = ${at}, resolution = 'rule_retired'
+        WHERE status = 'open' AND ${sql.raw(householdFilter(t, "signals"))} AND rule_id NOT IN (${sql.raw(list)})`.execute(
+        db,
+      );
+      return affected(r);
+    },
+
+    /** Opens a verification task for each open verify-signal that has none. */
+    async openVerifications(t: Target, at: string): Promise<number> {
+      const r = await sql`
+        INSERT INTO verifications (signal_id, household_id, village_code, rule_id, status, assigned_region, deadline, created_at, updated_at, version)
+        SELECT s.id, s.household_id, s.village_code, s.rule_id, 'open', NULL, s.deadline, ${at}, ${at}, 1
+        FROM signals s
+        WHERE s.status = 'open' AND s.verify = 1 AND s.deadline IS NOT NULL AND ${sql.raw(householdFilter(t, "signals").replaceAll("signals.", "s."))}
+          AND NOT EXISTS (SELECT 1 FROM verifications v WHERE v.signal_id = s.id)`.execute(db);
+      return affected(r);
+    },
+
+    /** Closes open verification tasks whose signal resolved by itself. */
+    async closeVerificationsOfResolved(t: Target, at: string): Promise<number> {
+      const r = await sql`
+        UPDATE verifications SET status = 'done', outcome = 'signal_resolved', updated_at = ${at}, version = version + 1
+        WHERE status = 'open' AND ${sql.raw(householdFilter(t, "verifications"))}
+          AND signal_id IN (SELECT id FROM signals WHERE status = 'resolved')`.execute(db);
+      return affected(r);
+    },
+
+    /** Counties that have households in a range. */
+    async countiesIn(range: [string, string]): Promise<string[]> {
+      const r = await sql<{ county: string }>`
+        SELECT DISTINCT substr(village_code, 1, 6) AS county FROM households
+        WHERE village_code >= ${range[0]} AND village_code < ${range[1]} ORDER BY county`.execute(
+        db,
+      );
+      return r.rows.map((x) => x.county);
+    },
+
+    async countHouseholds(range: [string, string]): Promise<number> {
+      const r = await db
+        .selectFrom("households")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("village_code", ">=", range[0])
+        .where("village_code", "<", range[1])
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+
+    async openCount(range: [string, string]): Promise<number> {
+      const r = await db
+        .selectFrom("signals")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("status", "=", "open")
+        .where("village_code", ">=", range[0])
+        .where("village_code", "<", range[1])
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+
+    /** Open signals per rule in a range. */
+    async openByRule(range: [string, string]): Promise<Record<string, number>> {
+      const rows = await db
+        .selectFrom("signals")
+        .select(["rule_id", (eb) => eb.fn.countAll<number>().as("n")])
+        .where("status", "=", "open")
+        .where("village_code", ">=", range[0])
+        .where("village_code", "<", range[1])
+        .groupBy("rule_id")
+        .orderBy("rule_id")
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.rule_id, Number(r.n)]));
+    },
+
+    openSignalsOf(householdId: number) {
+      return db
+        .selectFrom("signals")
+        .selectAll()
+        .where("household_id", "=", householdId)
+        .where("status", "=", "open")
+        .orderBy("id")
+        .execute();
+    },
+
+    /** Recent sweeps of regions inside a range (or of everything, for admins). */
+    recentSweeps(range: [string, string] | null, limit: number) {
+      let q = db.selectFrom("sweeps").selectAll().orderBy("id", "desc").limit(limit);
+      if (range) q = q.where("region_code", ">=", range[0]).where("region_code", "<", range[1]);
+      return q.execute();
+    },
+
+    async insertSweep(row: Insertable<SweepTable>) {
+      await db.insertInto("sweeps").values(row).execute();
+    },
+  };
+}
+export type MonitoringRepository = ReturnType<typeof createMonitoringRepository>;

@@ -1,0 +1,328 @@
+/**
+ * The monitoring engine: sweeps evaluate every rule in force for every household in a region
+ * (per county, with that county's policy), opening and resolving signals set-based inside the
+ * database; `reevaluate` does the same for the households a change touched, inside its
+ * transaction, so their signals are current the moment the change commits.
+ */
+import type { Kysely } from "kysely";
+import { chinaDate } from "../../core/dates.ts";
+import { notFound } from "../../core/errors.ts";
+import { MemberAggregates } from "../../core/rules/sql.ts";
+import type { Engine } from "../../db/connect.ts";
+import type { DB } from "../../db/schema.ts";
+import { audit } from "../audit/index.ts";
+import { assertCan, scopeRange } from "../auth/auth.policy.ts";
+import type { Actor } from "../auth/auth.schema.ts";
+import { type CompiledPolicy, type PolicyService, ruleSql } from "../policy/index.ts";
+import {
+  createMonitoringRepository,
+  type RuleStatement,
+  type Target,
+} from "./monitoring.repository.ts";
+import { createPreviewService } from "./preview.service.ts";
+
+export interface MonitoringDeps {
+  db: Kysely<DB>;
+  engine: Engine;
+  now: () => Date;
+  policies: PolicyService;
+}
+
+export interface SweepResult {
+  households: number;
+  signals: { opened: number; resolved: number; open: number };
+  /** Open signals per rule after the sweep. */
+  byRule: Record<string, number>;
+  /** Signals opened by this sweep, per rule. */
+  openedByRule: Record<string, number>;
+  ms: number;
+}
+
+/** Up to this many households, a re-evaluation uses one query for all rules. */
+const FEW = 50;
+
+/** Adds days to an ISO date. */
+function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Replaces `{name}` in a message template by the evidence value. */
+export function renderMessage(template: string, evidence: Record<string, unknown>): string {
+  return template.replace(/\{(\w+)\}/g, (_, k: string) => {
+    const v = evidence[k];
+    if (v === null || v === undefined) return "—";
+    if (typeof v === "number" && !Number.isInteger(v)) return v.toFixed(2);
+    return String(v);
+  });
+}
+
+export function createMonitoringService({ db, engine, now, policies }: MonitoringDeps) {
+  const previews = createPreviewService({ db, engine, now, policies });
+  /** The rules of a policy compiled for one date, sharing one set of member aggregates. */
+  function statementsFor(policy: CompiledPolicy, today: string) {
+    const aggregates = new MemberAggregates();
+    const days = policy.deadlines.verificationDays ?? 15;
+    const statements: RuleStatement[] = policy.compiled.map((c) => {
+      const { when, evidence } = ruleSql(c, policy, engine, today, "h", aggregates);
+      return {
+        ruleId: c.rule.id,
+        code: c.rule.code ?? null,
+        category: c.rule.category,
+        severity: c.rule.severity,
+        verify: c.rule.verify,
+        policyId: policy.id,
+        when,
+        evidence,
+        deadline: c.rule.verify ? addDays(today, days) : null,
+      };
+    });
+    return { statements, aggregateSelect: aggregates.select(null) };
+  }
+
+  const compiledCache = new Map<string, ReturnType<typeof statementsFor>>();
+  function cachedStatements(policy: CompiledPolicy, today: string) {
+    const key = `${policy.id}|${today}`;
+    let hit = compiledCache.get(key);
+    if (!hit) {
+      hit = statementsFor(policy, today);
+      if (compiledCache.size > 50) compiledCache.clear();
+      compiledCache.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** Runs every rule of the county's policy over a target inside `trx`. */
+  async function evaluate(
+    trx: Kysely<DB>,
+    county: string,
+    target: Target,
+    at: string,
+    override?: CompiledPolicy,
+  ) {
+    const repo = createMonitoringRepository(trx, engine);
+    const today = chinaDate(new Date(at));
+    const policy = override ?? policies.forRegion(county, Number(today.slice(0, 4)));
+    const { statements, aggregateSelect } = override
+      ? statementsFor(policy, today)
+      : cachedStatements(policy, today);
+    const byRule: Record<string, number> = {};
+    let opened = 0;
+    await repo.prepareWorkTables(aggregateSelect, target);
+    for (const s of statements) await repo.collectHits(s, target);
+    await repo.indexHits();
+    let resolved = await repo.resolveCleared(
+      statements.map((s) => s.ruleId),
+      target,
+      at,
+    );
+    for (const s of statements) {
+      const n = await repo.openNew(s, at);
+      opened += n;
+      byRule[s.ruleId] = n;
+    }
+    await repo.dropWorkTables();
+    resolved += await repo.resolveRetired(
+      policy.compiled.map((c) => c.rule.id),
+      target,
+      at,
+    );
+    await repo.openVerifications(target, at);
+    await repo.closeVerificationsOfResolved(target, at);
+    return { opened, resolved, byRule };
+  }
+
+  /**
+   * The same as `evaluate` for a handful of households (an edit, an import of one household):
+   * every rule in one query, open signals compared in memory, evidence read only for new hits.
+   */
+  async function evaluateFew(trx: Kysely<DB>, county: string, ids: number[], at: string) {
+    const repo = createMonitoringRepository(trx, engine);
+    const today = chinaDate(new Date(at));
+    const policy = policies.forRegion(county, Number(today.slice(0, 4)));
+    const { statements, aggregateSelect } = cachedStatements(policy, today);
+    const rows = await repo.evaluateFew(statements, aggregateSelect, ids);
+    const open = await repo.openSignalsFor(ids);
+    const openKey = new Map(open.map((o) => [`${o.household_id}|${o.rule_id}`, Number(o.id)]));
+    const active = new Set(statements.map((s) => s.ruleId));
+    const stillHolding = new Set<number>();
+    const inserts: Parameters<typeof repo.insertSignals>[0] = [];
+    for (const row of rows) {
+      const id = Number(row.id);
+      const hits = statements
+        .map((s, index) => ({ s, index }))
+        .filter(({ index }) => Number(row[`r${index}`]) === 1);
+      const fresh = hits.filter(({ s }) => {
+        const existing = openKey.get(`${id}|${s.ruleId}`);
+        if (existing !== undefined) stillHolding.add(existing);
+        return existing === undefined;
+      });
+      const evidence = await repo.evidenceFor(fresh, aggregateSelect, id);
+      for (const { s, index } of fresh) {
+        const ev = evidence.get(index);
+        inserts.push({
+          household_id: id,
+          village_code: String(row.village_code),
+          rule_id: s.ruleId,
+          code: s.code,
+          category: s.category,
+          severity: s.severity,
+          verify: s.verify ? 1 : 0,
+          policy_id: s.policyId,
+          status: "open",
+          evidence: ev ? JSON.stringify(ev) : null,
+          opened_at: at,
+          deadline: s.deadline,
+        });
+      }
+    }
+    await repo.insertSignals(inserts);
+    const cleared = open.filter((o) => !stillHolding.has(Number(o.id)));
+    await repo.resolveSignals(
+      cleared.filter((o) => active.has(o.rule_id)).map((o) => Number(o.id)),
+      at,
+      "condition_cleared",
+    );
+    await repo.resolveSignals(
+      cleared.filter((o) => !active.has(o.rule_id)).map((o) => Number(o.id)),
+      at,
+      "rule_retired",
+    );
+    const target: Target = { range: scopeRange(county), ids };
+    await repo.openVerifications(target, at);
+    await repo.closeVerificationsOfResolved(target, at);
+  }
+
+  return {
+    /** What-if preview of a draft policy over in-memory snapshots (preview.service.ts). */
+    preview: previews.preview,
+    previews,
+
+    /** A full sweep of a region (default: the actor's whole scope). */
+    async sweep(
+      actor: Actor,
+      options: { region?: string; policy?: CompiledPolicy } = {},
+    ): Promise<SweepResult> {
+      assertCan(actor, "household.read");
+      const region = options.region ?? actor.regionCode ?? "";
+      if (actor.regionCode && !region.startsWith(actor.regionCode)) {
+        throw notFound(`区划 ${region} 不在您的管辖范围内`, { code: "region_not_found" });
+      }
+      const started = performance.now();
+      const at = now().toISOString();
+      const range: [string, string] = region ? scopeRange(region) : ["", "\uffff"];
+      const result = await db.transaction().execute(async (trx) => {
+        const repo = createMonitoringRepository(trx, engine);
+        const byRule: Record<string, number> = {};
+        let opened = 0;
+        let resolved = 0;
+        for (const county of await repo.countiesIn(range)) {
+          const countyRange = scopeRange(county);
+          const target: Target = {
+            range: [maxOf(range[0], countyRange[0]), minOf(range[1], countyRange[1])],
+          };
+          const r = await evaluate(trx, county, target, at, options.policy);
+          opened += r.opened;
+          resolved += r.resolved;
+          for (const [k, v] of Object.entries(r.byRule)) byRule[k] = (byRule[k] ?? 0) + v;
+        }
+        const households = await repo.countHouseholds(range);
+        const openByRule = await repo.openByRule(range);
+        const open = Object.values(openByRule).reduce((a, b) => a + b, 0);
+        const ms = Math.round(performance.now() - started);
+        await repo.insertSweep({
+          started_at: at,
+          finished_at: now().toISOString(),
+          region_code: region || null,
+          policy_ids: options.policy?.id ?? "auto",
+          households,
+          opened,
+          resolved,
+          open_total: open,
+          by_rule: JSON.stringify(byRule),
+          ms,
+          actor_name: actor.username,
+        });
+        await audit(trx, actor, at, "monitoring.sweep", {
+          targetType: "region",
+          targetId: region || "all",
+          detail: { opened, resolved },
+        });
+        return {
+          households,
+          signals: { opened, resolved, open },
+          byRule: openByRule,
+          openedByRule: byRule,
+        };
+      });
+      return { ...result, ms: Math.round(performance.now() - started) };
+    },
+
+    /**
+     * Re-evaluates households after a change, inside the change's transaction (`trx`), so that
+     * their signals are current when it commits.
+     */
+    async reevaluate(
+      trx: Kysely<DB>,
+      households: readonly { id: number; villageCode: string }[],
+    ): Promise<void> {
+      const byCounty = new Map<string, number[]>();
+      for (const h of households) {
+        const county = h.villageCode.slice(0, 6);
+        byCounty.set(county, [...(byCounty.get(county) ?? []), h.id]);
+      }
+      const at = now().toISOString();
+      previews.markChanged(households);
+      for (const [county, ids] of byCounty) {
+        if (ids.length <= FEW) await evaluateFew(trx, county, ids, at);
+        else await evaluate(trx, county, { range: scopeRange(county), ids }, at);
+      }
+    },
+
+    /** The latest sweeps within the actor's scope, newest first. */
+    async sweeps(actor: Actor, limit = 20) {
+      assertCan(actor, "signal.read");
+      const rows = await createMonitoringRepository(db, engine).recentSweeps(
+        actor.regionCode ? scopeRange(actor.regionCode) : null,
+        limit,
+      );
+      return rows.map((r) => ({
+        id: Number(r.id),
+        startedAt: r.started_at,
+        regionCode: r.region_code,
+        households: Number(r.households),
+        opened: Number(r.opened),
+        resolved: Number(r.resolved),
+        open: Number(r.open_total),
+        ms: r.ms === null ? null : Number(r.ms),
+        actor: r.actor_name,
+      }));
+    },
+
+    /** Open signals of one household, with messages rendered from the policy in force. */
+    async openSignals(householdId: number, villageCode: string) {
+      const rows = await createMonitoringRepository(db, engine).openSignalsOf(householdId);
+      const policy = policies.forRegion(villageCode, Number(chinaDate(now()).slice(0, 4)));
+      const rules = new Map(policy.compiled.map((c) => [c.rule.id, c.rule]));
+      return rows.map((r) => {
+        const evidence = r.evidence ? (JSON.parse(r.evidence) as Record<string, unknown>) : {};
+        const rule = rules.get(r.rule_id);
+        return {
+          id: Number(r.id),
+          rule: r.rule_id,
+          name: rule?.name ?? r.rule_id,
+          code: r.code ?? "",
+          category: r.category,
+          severity: r.severity,
+          message: rule ? renderMessage(rule.message, evidence) : r.rule_id,
+          evidence,
+          openedAt: r.opened_at,
+          deadline: r.deadline,
+        };
+      });
+    },
+  };
+}
+export type MonitoringService = ReturnType<typeof createMonitoringService>;
+
+const maxOf = (a: string, b: string) => (a > b ? a : b);
+const minOf = (a: string, b: string) => (a < b ? a : b);

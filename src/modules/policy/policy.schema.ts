@@ -1,0 +1,192 @@
+/**
+ * The policy file format (YAML, in `policies/`). A policy is one region's rules for one year:
+ * national defaults, then a province's and a county's overrides, each naming what it
+ * `extends`. Lines, deadlines, catalogues, quotas and monitoring rules all live here, so a
+ * county changes its monitoring line without a release. See docs/policies.md.
+ */
+import { z } from "zod";
+import {
+  BUILTIN_CHECKS,
+  CASE_TYPES,
+  type CaseType,
+  STEP_KINDS,
+  type WorkflowDef,
+  workflowProblems,
+} from "../../core/workflow.ts";
+import { ROLES } from "../auth/index.ts";
+
+export const CATEGORIES = [
+  "income",
+  "education",
+  "medical",
+  "housing",
+  "water",
+  "food_clothing",
+  "expense",
+  "labor",
+  "data_quality",
+  "eligibility",
+  "assistance",
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export const SEVERITIES = ["high", "medium", "low"] as const;
+
+const ruleId = z
+  .string()
+  .regex(/^[a-z][a-z0-9_.]*$/, "规则编号只能用小写字母、数字、下划线和点，如 income.below_line");
+
+export const ruleSchema = z.object({
+  /** Stable id, e.g. `income.below_line`. */
+  id: ruleId,
+  /** Problem code in the national style where one exists (`1_11_010`). */
+  code: z.string().max(20).optional(),
+  /** 规则名称 */
+  name: z.string().min(1).max(100),
+  category: z.enum(CATEGORIES),
+  severity: z.enum(SEVERITIES).default("medium"),
+  /** CEL condition over the household context; the household is flagged when it is true. */
+  when: z.string().min(1).max(4000),
+  /** Message template; `{name}` is replaced by the evidence value of that name. */
+  message: z.string().min(1).max(500),
+  /** Named CEL expressions whose values are kept with each signal as its evidence. */
+  evidence: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().min(1).max(1000))
+    .default({}),
+  /** Whether a signal asks for a verification visit (risk rules) or only a data fix. */
+  verify: z.boolean().default(false),
+  /** false switches an inherited rule off. */
+  enabled: z.boolean().default(true),
+  /** Where the rule comes from (document, article). */
+  source: z.string().max(300).optional(),
+});
+export type Rule = z.infer<typeof ruleSchema>;
+
+/** A rule as written in a file that extends another: everything but the id may be left out. */
+export const ruleOverrideSchema = ruleSchema.partial().required({ id: true });
+
+const params = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+  z.union([z.number(), z.string(), z.boolean()]),
+);
+
+export const measureSchema = z.object({
+  /** Measure code, e.g. `industry.subsidy`. */
+  code: z.string().regex(/^[a-z][a-z0-9_.]*$/),
+  name: z.string().min(1).max(100),
+  /** National assistance category (产业帮扶 …). */
+  category: z.string().min(1).max(30),
+  /** 开发式 — development-type (industry, employment, finance, public-welfare jobs). */
+  development: z.boolean().default(false),
+});
+
+/** A number of days, or the name of an entry of `deadlines` (`noticeDays`). */
+const days = z.union([
+  z.number().int().min(0).max(3650),
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "期限应为天数或 deadlines 中的名称"),
+]);
+
+const guardSchema = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9_]*$/, "条件编号只能用小写字母、数字和下划线"),
+  /** CEL condition over the household context that must hold. */
+  when: z.string().min(1).max(4000),
+  /** Why the case cannot go on when it does not hold. */
+  message: z.string().min(1).max(300),
+});
+
+const stepSchema = z.object({
+  /** Unique within the workflow; defaults to the kind (give one when a kind repeats). */
+  id: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/)
+    .optional(),
+  kind: z.enum(STEP_KINDS),
+  name: z.string().min(1).max(40).optional(),
+  /** Roles that complete the step (admin always may). */
+  roles: z.array(z.enum(ROLES)).min(1),
+  /** Notice: minimum period; other steps: days after the step starts that it is due. */
+  days: days.optional(),
+  guards: z.array(guardSchema).default([]),
+  /** Re-check the workflow's conditions before completing this step. */
+  recheck: z.boolean().default(false),
+});
+
+/** A case type's procedure: its steps in order, who does each, deadlines and guards. */
+export const workflowSchema = z
+  .object({
+    /** 流程名称 */
+    name: z.string().min(1).max(60),
+    /** Days from the first lead to the decision (approval). */
+    deadline: days.optional(),
+    /** Guards that must hold to open a case (and at steps that recheck). */
+    conditions: z.array(guardSchema).default([]),
+    /** Checks implemented in code that need more than the household's data. */
+    checks: z.array(z.enum(BUILTIN_CHECKS)).default([]),
+    steps: z.array(stepSchema).min(1),
+  })
+  .superRefine((w, ctx) => {
+    for (const message of workflowProblems(w as WorkflowDef))
+      ctx.addIssue({ code: "custom", path: ["steps"], message });
+  });
+
+export const policyFileSchema = z
+  .object({
+    /** `national-2026`, `province-36-2026`, `county-360726-2026`. */
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    level: z.enum(["national", "province", "county"]),
+    /** Region code for province (2 digits) and county (6 digits) policies. */
+    region: z
+      .string()
+      .regex(/^(\d{2}|\d{6})$/)
+      .optional(),
+    year: z.number().int().min(2014).max(2100),
+    /** Id of the policy this one overrides. */
+    extends: z.string().optional(),
+    title: z.string().max(200),
+    /** Numbers and texts the rules use as `policy.<name>`. Money in yuan. */
+    parameters: params.default({}),
+    income: z
+      .object({ countedTransfers: z.array(z.string()).min(1) })
+      .partial()
+      .default({}),
+    deadlines: z.record(z.string(), z.number().int().min(0).max(3650)).default({}),
+    quotas: z.record(z.string(), z.number().int().min(0).max(1000)).default({}),
+    measures: z.array(measureSchema).default([]),
+    rules: z.array(ruleOverrideSchema).default([]),
+    /** Case procedures by case type; a file that names a type replaces the inherited one. */
+    workflows: z.partialRecord(z.enum(CASE_TYPES), workflowSchema).default({}),
+  })
+  .superRefine((p, ctx) => {
+    if (p.level !== "national" && !p.region)
+      ctx.addIssue({ code: "custom", path: ["region"], message: "省级和县级政策必须写明 region" });
+    if (p.level !== "national" && !p.extends)
+      ctx.addIssue({
+        code: "custom",
+        path: ["extends"],
+        message: "省级和县级政策必须写明 extends",
+      });
+    const seen = new Set<string>();
+    p.rules.forEach((r, i) => {
+      if (seen.has(r.id))
+        ctx.addIssue({ code: "custom", path: ["rules", i, "id"], message: `规则 ${r.id} 重复` });
+      seen.add(r.id);
+    });
+  });
+export type PolicyFile = z.infer<typeof policyFileSchema>;
+
+/** A policy with its inheritance resolved: what is in force for a region and year. */
+export interface EffectivePolicy {
+  /** Ids of the files applied, national first. */
+  chain: string[];
+  region: string | null;
+  year: number;
+  parameters: Record<string, number | string | boolean>;
+  income: { countedTransfers: string[] };
+  deadlines: Record<string, number>;
+  quotas: Record<string, number>;
+  measures: z.infer<typeof measureSchema>[];
+  /** Enabled rules only, in file order (inherited first). */
+  rules: Rule[];
+  /** Case procedures by case type. */
+  workflows: Partial<Record<CaseType, WorkflowDef>>;
+}

@@ -1,0 +1,13 @@
+/** The household registry: households, members and their history. */
+export { registerRegistryRoutes } from "./registry.routes.ts";
+export type {
+  CreateHouseholdInput,
+  HouseholdDetail,
+  HouseholdListItem,
+} from "./registry.schema.ts";
+export { householdValuesInput } from "./registry.schema.ts";
+export {
+  type ChangeMeta,
+  createRegistryService,
+  type RegistryService,
+} from "./registry.service.ts";

@@ -1,0 +1,58 @@
+/** The services of every module, wired to one database and one clock. */
+import type { Database } from "../db/connect.ts";
+import { createAuthService } from "../modules/auth/index.ts";
+import { createCasesService, type FileStore, localFileStore } from "../modules/cases/index.ts";
+import { createExchangeService } from "../modules/exchange/index.ts";
+import { createMonitoringService, createSignalsService } from "../modules/monitoring/index.ts";
+import {
+  createPolicyService,
+  createPolicyVersionsService,
+  type PolicyService,
+  type PublishedPolicies,
+} from "../modules/policy/index.ts";
+import { createRegionsService } from "../modules/regions/index.ts";
+import { createRegistryService } from "../modules/registry/index.ts";
+
+export interface ServiceDeps {
+  database: Database;
+  now?: () => Date;
+  policies?: PolicyService;
+  /** Where case attachments are kept (default: data/files, FANGPIN_FILES overrides). */
+  files?: FileStore;
+}
+
+/** The clock: FANGPIN_NOW (an ISO date-time) fixes it, so deadlines can be tested. */
+export function systemClock(): () => Date {
+  const fixed = process.env.FANGPIN_NOW;
+  if (!fixed) return () => new Date();
+  const at = new Date(fixed);
+  if (Number.isNaN(at.getTime())) throw new Error(`FANGPIN_NOW is not a date-time: ${fixed}`);
+  return () => at;
+}
+
+export function createServices({
+  database,
+  now = systemClock(),
+  policies: given,
+  files = localFileStore(),
+}: ServiceDeps) {
+  const deps = { db: database.db, engine: database.engine, now };
+  // Versions published in the web override shipped files of the same id.
+  const published: PublishedPolicies = { files: [] };
+  const policies = given ?? createPolicyService({ extra: () => published.files });
+  const monitoring = createMonitoringService({ ...deps, policies });
+  const registry = createRegistryService({ ...deps, onChanged: monitoring.reevaluate });
+  const signals = createSignalsService({ ...deps, policies });
+  return {
+    auth: createAuthService(deps),
+    regions: createRegionsService(deps),
+    registry,
+    policies,
+    monitoring,
+    signals,
+    policyVersions: createPolicyVersionsService({ ...deps, policies, published }),
+    exchange: createExchangeService({ ...deps, registry }),
+    cases: createCasesService({ ...deps, policies, registry, monitoring, signals, files }),
+  };
+}
+export type Services = ReturnType<typeof createServices>;

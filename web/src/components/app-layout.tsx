@@ -1,0 +1,185 @@
+/** The signed-in frame: top bar (product, user, language, sign out) and the region tree. */
+import {
+  AlertOutlined,
+  AuditOutlined,
+  EnvironmentOutlined,
+  ImportOutlined,
+  LogoutOutlined,
+  MenuFoldOutlined,
+  MenuUnfoldOutlined,
+  SafetyCertificateOutlined,
+  TeamOutlined,
+  UnorderedListOutlined,
+  UserOutlined,
+} from "@ant-design/icons";
+import { App, Button, Layout, Menu, Space, Tooltip, Typography } from "antd";
+import { useState } from "react";
+import {
+  Link,
+  Navigate,
+  Outlet,
+  useLocation,
+  useNavigate,
+  useSearchParams,
+} from "react-router-dom";
+import { useI18n } from "../i18n/i18n.tsx";
+import { useExchangeText } from "../pages/exchange/exchange.i18n.ts";
+import { rootRegionOf, useSession } from "../session/session.tsx";
+import { LanguageSwitch } from "./language-switch.tsx";
+import { RegionTree } from "./region-tree.tsx";
+
+const SIDER_KEY = "fangpin.sider";
+
+function initiallyCollapsed(): boolean {
+  try {
+    return localStorage.getItem(SIDER_KEY) === "collapsed";
+  } catch {
+    return false;
+  }
+}
+
+/** Pages whose content follows the region chosen in the tree (`?region=`). */
+const REGION_PAGES = ["/households", "/signals", "/verifications"];
+
+/** The menu entry a path belongs to (a household page belongs to 农户信息). */
+function sectionOf(pathname: string): string {
+  const first = `/${pathname.split("/")[1] ?? ""}`;
+  return first === "/" ? "/households" : first;
+}
+
+export function AppLayout() {
+  const { t } = useI18n();
+  const exchangeText = useExchangeText();
+  const { user, signOut } = useSession();
+  const { message } = App.useApp();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [params] = useSearchParams();
+  // Wide tables (signals) want the room on smaller screens: the region tree folds away.
+  const [collapsed, setCollapsed] = useState(initiallyCollapsed);
+  const toggleSider = () => {
+    const next = !collapsed;
+    setCollapsed(next);
+    try {
+      localStorage.setItem(SIDER_KEY, next ? "collapsed" : "open");
+    } catch {
+      // private mode: the choice lasts for this page only
+    }
+  };
+
+  if (user === null) {
+    const next = `${location.pathname}${location.search}`;
+    return <Navigate to={`/login?next=${encodeURIComponent(next)}`} replace />;
+  }
+  if (user === undefined) return null;
+
+  const root = rootRegionOf(user);
+  const onRegionPage = REGION_PAGES.includes(location.pathname);
+  const selected = onRegionPage ? (params.get("region") ?? root) : null;
+
+  /** On a page that follows the tree, keep its filters and change the region; else list households. */
+  const chooseRegion = (code: string) => {
+    const next = new URLSearchParams(onRegionPage ? params : undefined);
+    next.set("region", code);
+    next.delete("q");
+    navigate({
+      pathname: onRegionPage ? location.pathname : "/households",
+      search: next.toString(),
+    });
+  };
+
+  const canReadSignals = user.can.includes("signal.read");
+  const menu = [
+    { key: "/households", icon: <TeamOutlined />, label: t.layout.menu.households },
+    ...(canReadSignals
+      ? [
+          { key: "/signals", icon: <AlertOutlined />, label: t.layout.menu.signals },
+          { key: "/verifications", icon: <UnorderedListOutlined />, label: t.layout.menu.tasks },
+          { key: "/policy", icon: <AuditOutlined />, label: t.layout.menu.policy },
+        ]
+      : []),
+    ...(user.can.includes("household.create")
+      ? [{ key: "/imports", icon: <ImportOutlined />, label: exchangeText.menu }]
+      : []),
+  ];
+  const section = sectionOf(location.pathname);
+
+  return (
+    <Layout className="app">
+      <Layout.Header className="app__header">
+        <Tooltip title={t.layout.regions} placement="bottomLeft">
+          <Button
+            type="text"
+            className="app__sider-toggle"
+            icon={collapsed ? <MenuUnfoldOutlined /> : <MenuFoldOutlined />}
+            onClick={toggleSider}
+            aria-label={t.layout.regions}
+            data-testid="toggle-regions"
+          />
+        </Tooltip>
+        <Link to="/households" className="app__brand">
+          <SafetyCertificateOutlined className="app__logo" />
+          <span className="app__product" title={t.product}>
+            {t.productShort}
+          </span>
+        </Link>
+        <Menu
+          className="app__menu"
+          mode="horizontal"
+          theme="dark"
+          selectedKeys={[section]}
+          items={menu}
+          onClick={({ key }) => {
+            // The region chosen in the tree goes along to the pages that follow it.
+            const region = params.get("region");
+            const keep = onRegionPage && region && REGION_PAGES.includes(key);
+            navigate(keep ? `${key}?region=${region}` : key);
+          }}
+          data-testid="main-menu"
+        />
+        <Space size="large" className="app__user">
+          <span data-testid="current-user">
+            <UserOutlined /> {user.displayName || user.username}
+            <span className="app__role">{t.roles[user.role] ?? user.role}</span>
+          </span>
+          <span>
+            <EnvironmentOutlined /> {user.regionName ?? t.layout.allRegions}
+          </span>
+          <LanguageSwitch dark />
+          <Button
+            type="text"
+            className="app__signout"
+            icon={<LogoutOutlined />}
+            onClick={async () => {
+              await signOut();
+              message.success(t.layout.signedOut);
+            }}
+          >
+            {t.layout.signOut}
+          </Button>
+        </Space>
+      </Layout.Header>
+      <Layout>
+        <Layout.Sider
+          width={248}
+          theme="light"
+          className="app__sider"
+          collapsible
+          collapsed={collapsed}
+          collapsedWidth={0}
+          trigger={null}
+        >
+          <div className="app__sider-inner">
+            <Typography.Text strong className="app__sider-title">
+              {t.layout.regions}
+            </Typography.Text>
+            <RegionTree root={root} selected={selected} onSelect={chooseRegion} />
+          </div>
+        </Layout.Sider>
+        <Layout.Content className="app__content">
+          <Outlet />
+        </Layout.Content>
+      </Layout>
+    </Layout>
+  );
+}
