@@ -3,7 +3,7 @@ import { generateCounty } from "../../../bench/generator.ts";
 import { describeEachEngine } from "../../../test/engines.ts";
 import { household, VILLAGE_A, VILLAGE_B } from "../../../test/factories.ts";
 import { SYSTEM_ACTOR } from "../auth/index.ts";
-import { createPolicyService } from "../policy/index.ts";
+import { createPolicyService, loadPolicyFiles, type PolicyFile } from "../policy/index.ts";
 import { createRegionsService } from "../regions/index.ts";
 import { createRegistryService } from "../registry/index.ts";
 import { createMonitoringService } from "./index.ts";
@@ -139,5 +139,64 @@ describeEachEngine("monitoring", (database) => {
     await d.db.deleteFrom("signals").where("village_code", "in", villages).execute();
     await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
     expect(await snapshot()).toEqual(few);
+  });
+});
+
+describeEachEngine("monitoring evidence", (database) => {
+  const now = () => new Date("2026-06-01T02:00:00Z");
+  // A county version that adds a rule whose evidence is a boolean and a number.
+  const county = loadPolicyFiles().get("county-360726-2026")!;
+  const policies = createPolicyService({
+    extra: () => [
+      {
+        ...county,
+        rules: [
+          {
+            id: "test.water_flag",
+            name: "饮水标记",
+            category: "water",
+            severity: "low",
+            when: "h.safeWater == false",
+            evidence: { safeWater: "h.safeWater", size: "h.size" },
+            message: "饮水 {safeWater}",
+          },
+        ],
+      } as PolicyFile,
+    ],
+  });
+
+  it("stores boolean evidence as JSON true/false on both engines, by sweep and by re-evaluation", async () => {
+    const d = database();
+    const deps = { db: d.db, engine: d.engine, now };
+    const monitoring = createMonitoringService({ ...deps, policies });
+    await createRegionsService(deps).load(SYSTEM_ACTOR, "360726");
+    const h = household(VILLAGE_A, { seed: 5 });
+    h.household.safeWater = false;
+    await createRegistryService(deps).bulkCreate(SYSTEM_ACTOR, [h], { source: "demo" });
+    const evidence = async () =>
+      JSON.parse(
+        (
+          await d.db
+            .selectFrom("signals")
+            .select("evidence")
+            .where("rule_id", "=", "test.water_flag")
+            .where("status", "=", "open")
+            .executeTakeFirstOrThrow()
+        ).evidence!,
+      );
+    await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    expect(await evidence()).toEqual({ safeWater: false, size: h.members.length });
+    const row = await d.db
+      .selectFrom("households")
+      .select(["id", "village_code"])
+      .executeTakeFirstOrThrow();
+    await d.db.deleteFrom("verifications").execute();
+    await d.db.deleteFrom("signals").execute();
+    await d.db
+      .transaction()
+      .execute((trx) =>
+        monitoring.reevaluate(trx, [{ id: Number(row.id), villageCode: row.village_code }]),
+      );
+    expect(await evidence()).toEqual({ safeWater: false, size: h.members.length });
   });
 });

@@ -36,11 +36,6 @@ function householdFilter(t: Target, alias: string): string {
     : `${range} AND ${alias}.${alias === "h" ? "id" : "household_id"} IN (${t.ids.map((i) => Number(i)).join(", ")})`;
 }
 
-/** Evidence values read back from SQL: booleans as booleans on both engines. */
-function normalizeValue(v: unknown): unknown {
-  return typeof v === "bigint" ? Number(v) : v;
-}
-
 export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
   const evidenceJson = (ev: Record<string, string>) => {
     const entries = Object.entries(ev);
@@ -155,10 +150,8 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
       const agg = aggregateSelect
         ? `LEFT JOIN (${aggregateSelect.replace("WHERE mm.status = 'active'", `WHERE mm.status = 'active' AND mm.household_id = ${Number(id)}`)}) a ON a.household_id = h.id`
         : "";
-      const cols: string[] = [];
-      for (const { index, s } of wanted)
-        for (const [j, v] of Object.values(s.evidence).entries())
-          cols.push(`${v} AS e${index}_${j}`);
+      // The same JSON as a sweep writes, so that both paths give the same values.
+      const cols = wanted.map(({ index, s }) => `${evidenceJson(s.evidence)} AS e${index}`);
       const row =
         (
           await sql
@@ -168,13 +161,9 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
             .execute(db)
         ).rows[0] ?? {};
       const out = new Map<number, Record<string, unknown>>();
-      for (const { index, s } of wanted) {
-        out.set(
-          index,
-          Object.fromEntries(
-            Object.keys(s.evidence).map((k, j) => [k, normalizeValue(row[`e${index}_${j}`])]),
-          ),
-        );
+      for (const { index } of wanted) {
+        const json = row[`e${index}`];
+        if (typeof json === "string") out.set(index, JSON.parse(json) as Record<string, unknown>);
       }
       return out;
     },

@@ -123,10 +123,18 @@ export function ruleSql(
   aggregates?: MemberAggregates,
 ) {
   const opts = { engine, params: policy.parameters, today, h, aggregates };
+  // Evidence is stored as JSON built in SQL. SQLite has no boolean type (a condition is 0 or 1),
+  // so a boolean is turned into JSON true/false there, as PostgreSQL's json_build_object does.
+  const evidenceSql = (c: Checked) => {
+    const expr = compileSql(c, opts);
+    return engine === "sqlite" && c.type.kind === "bool"
+      ? `(CASE WHEN (${expr}) THEN json('true') WHEN NOT (${expr}) THEN json('false') END)`
+      : expr;
+  };
   return {
     when: compileSql(rule.when, opts),
     evidence: Object.fromEntries(
-      Object.entries(rule.evidence).map(([k, c]) => [k, compileSql(c, opts)]),
+      Object.entries(rule.evidence).map(([k, c]) => [k, evidenceSql(c)]),
     ),
   };
 }
