@@ -1,4 +1,5 @@
 import { expect, it } from "vitest";
+import { stringify } from "yaml";
 import { generateCounty } from "../../../bench/generator.ts";
 import { describeEachEngine } from "../../../test/engines.ts";
 import { household, VILLAGE_A, VILLAGE_B } from "../../../test/factories.ts";
@@ -198,5 +199,54 @@ describeEachEngine("monitoring evidence", (database) => {
         monitoring.reevaluate(trx, [{ id: Number(row.id), villageCode: row.village_code }]),
       );
     expect(await evidence()).toEqual({ safeWater: false, size: h.members.length });
+  });
+});
+
+describeEachEngine("monitoring scope", (database) => {
+  const now = () => new Date("2026-06-01T02:00:00Z");
+
+  it("watches no deregistered household: its signals close and none open, by sweep and by edit", async () => {
+    const d = database();
+    const deps = { db: d.db, engine: d.engine, now };
+    const monitoring = createMonitoringService({ ...deps, policies: createPolicyService() });
+    const registry = createRegistryService({ ...deps, onChanged: monitoring.reevaluate });
+    await createRegionsService(deps).load(SYSTEM_ACTOR, "360726");
+    const h = household(VILLAGE_A, { seed: 7 });
+    h.household.safeWater = false;
+    await registry.bulkCreate(SYSTEM_ACTOR, [h], { source: "demo" });
+    await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    const open = () =>
+      d.db
+        .selectFrom("signals")
+        .select("rule_id")
+        .where("status", "=", "open")
+        .execute()
+        .then((rows) => rows.map((r) => r.rule_id));
+    expect(await open()).toContain("water.unsafe");
+
+    const number = h.household.householdNumber!;
+    const { household: row } = await registry.get(SYSTEM_ACTOR, number);
+    await registry.update(
+      SYSTEM_ACTOR,
+      number,
+      { version: row.version, changes: { householdType: "deregistered" } },
+      { source: "ui" },
+    );
+    expect(await open()).toEqual([]);
+    const swept = await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    expect(swept.signals.opened).toBe(0);
+    expect(await open()).toEqual([]);
+  });
+
+  it("reports a policy whose appliesTo does not compile", async () => {
+    const county = loadPolicyFiles().get("county-360726-2026")!;
+    const policies = createPolicyService();
+    const result = policies.check(
+      stringify({ ...county, id: "county-360726-draft", appliesTo: "h.nope > 1" }),
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      errors: [expect.objectContaining({ rule: "appliesTo" })],
+    });
   });
 });

@@ -69,13 +69,23 @@ function workflowErrors(
 /** Compiles every rule; returns the compiled rules and every error found (not just the first). */
 export function compilePolicy(
   policy: Pick<EffectivePolicy, "rules" | "parameters"> &
-    Partial<Pick<EffectivePolicy, "workflows" | "deadlines">>,
+    Partial<Pick<EffectivePolicy, "workflows" | "deadlines" | "appliesTo">>,
 ): {
   rules: CompiledRule[];
   errors: RuleError[];
 } {
   const rules: CompiledRule[] = [];
   const errors: RuleError[] = [];
+  let appliesTo: string | null = null;
+  if (policy.appliesTo) {
+    try {
+      compileGuard(policy.appliesTo, policy.parameters);
+      appliesTo = policy.appliesTo;
+    } catch (e) {
+      if (!(e instanceof RuleSyntaxError || e instanceof RuleTypeError)) throw e;
+      errors.push({ rule: "appliesTo", part: "when", message: e.message, position: e.position });
+    }
+  }
   for (const rule of policy.rules) {
     const parts: [string, string][] = [
       ["when", rule.when],
@@ -93,7 +103,10 @@ export function compilePolicy(
           if (checked.type.kind !== "bool" && checked.type.kind !== "any") {
             throw new RuleTypeError("规则条件的结果应为真假值（bool）", 0);
           }
-          compiled.when = checked;
+          // Positions in errors refer to the rule as written: the scope is added once it compiles.
+          compiled.when = appliesTo
+            ? compileExpr(`(${appliesTo}) && (${source})`, policy.parameters)
+            : checked;
         } else compiled.evidence[part.slice("evidence.".length)] = checked;
       } catch (e) {
         if (!(e instanceof RuleSyntaxError || e instanceof RuleTypeError)) throw e;

@@ -116,6 +116,7 @@ export function resolvePolicy(files: Map<string, PolicyFile>, leaf: PolicyFile):
     Object.assign(out.deadlines, p.deadlines);
     Object.assign(out.quotas, p.quotas);
     Object.assign(out.workflows, p.workflows);
+    if (p.appliesTo !== undefined) out.appliesTo = p.appliesTo;
     if (p.income.countedTransfers) out.income.countedTransfers = p.income.countedTransfers;
     for (const m of p.measures) {
       const at = out.measures.findIndex((x) => x.code === m.code);

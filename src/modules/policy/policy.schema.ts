@@ -152,6 +152,11 @@ export const policyFileSchema = z
     deadlines: z.record(z.string(), z.number().int().min(0).max(3650)).default({}),
     quotas: z.record(z.string(), z.number().int().min(0).max(1000)).default({}),
     measures: z.array(measureSchema).default([]),
+    /**
+     * The households the rules watch, as a CEL condition: every rule's `when` is read as
+     * `appliesTo && when` (e.g. deregistered households raise nothing). Inherited unless given.
+     */
+    appliesTo: z.string().max(2000).optional(),
     rules: z.array(ruleOverrideSchema).default([]),
     /** Case procedures by case type; a file that names a type replaces the inherited one. */
     workflows: z.partialRecord(z.enum(CASE_TYPES), workflowSchema).default({}),
@@ -185,6 +190,8 @@ export interface EffectivePolicy {
   deadlines: Record<string, number>;
   quotas: Record<string, number>;
   measures: z.infer<typeof measureSchema>[];
+  /** The households every rule watches (CEL), if limited. */
+  appliesTo?: string;
   /** Enabled rules only, in file order (inherited first). */
   rules: Rule[];
   /** Case procedures by case type. */
