@@ -182,6 +182,43 @@ describeEachEngine("what-if preview", (database, engine) => {
     expect(housing).toMatchObject({ after: 0, lost: housing.before });
   });
 
+  it("leaves deregistered households out of an added rule, as a sweep would", async () => {
+    const d = database().db;
+    const big = await d
+      .selectFrom("households")
+      .select(["household_number", "version"])
+      .where("size", ">=", 6)
+      .where("household_type", "!=", "deregistered")
+      .orderBy("id")
+      .executeTakeFirstOrThrow();
+    await services.registry.update(
+      SYSTEM_ACTOR,
+      big.household_number,
+      { version: Number(big.version), changes: { householdType: "deregistered" } },
+      { source: "ui" },
+    );
+    const r = await services.monitoring.preview(XIAN, {
+      rules: [
+        {
+          id: "test.big",
+          name: "六人以上",
+          category: "data_quality",
+          when: "h.size >= 6",
+          message: "人多",
+        },
+      ],
+      limit: 10_000,
+    });
+    const watched = await d
+      .selectFrom("households")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("size", ">=", 6)
+      .where("household_type", "!=", "deregistered")
+      .executeTakeFirstOrThrow();
+    expect(r.rules.find((x) => x.id === "test.big")).toMatchObject({ after: Number(watched.n) });
+    expect(r.gained.map((h) => h.householdNumber)).not.toContain(big.household_number);
+  });
+
   it("takes a whole draft file", async () => {
     const yaml = [
       "id: draft-360726-2026",

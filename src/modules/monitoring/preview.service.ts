@@ -223,13 +223,20 @@ export function createPreviewService({ db, now, policies, maxSnapshots = 16 }: P
     const inForce = new Map(current.compiled.map((c) => [c.rule.id, c]));
     const errors: RuleError[] = [];
     const compiled: PreviewPolicy["compiled"][number][] = [];
+    // Every rule is read as `appliesTo && when` (policy.compile.ts); errors point into `when`.
+    const scope = effective.appliesTo;
+    const sameScope = scope === current.appliesTo;
+    const checkScoped = (id: string, when: string) => {
+      const own = check(id, when, params, errors);
+      return own && scope ? check(id, `(${scope}) && (${when})`, params, errors) : own;
+    };
     for (const rule of effective.rules) {
       const now = inForce.get(rule.id);
       // Unchanged text under unchanged parameter types checks the same: reuse it.
       const when =
-        now && sameTypes && now.rule.when === rule.when
+        now && sameTypes && sameScope && now.rule.when === rule.when
           ? now.when
-          : check(rule.id, rule.when, params, errors);
+          : checkScoped(rule.id, rule.when);
       if (when) compiled.push({ rule, when });
     }
     if (errors.length > 0) {
