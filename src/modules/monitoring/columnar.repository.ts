@@ -181,6 +181,34 @@ export function createColumnarRepository(db: Kysely<DB>) {
     },
 
     /** Names of the regions in a range (towns and villages, for counts by region). */
+    /** The id of the latest household history event (0 when there is none). */
+    async lastEvent(): Promise<number> {
+      const r = await db
+        .selectFrom("household_events")
+        .select((eb) => eb.fn.max("id").as("last"))
+        .executeTakeFirst();
+      return Number(r?.last ?? 0);
+    },
+
+    /**
+     * Households with a history event after event `mark`, and the latest event id: every
+     * change to the registry, whichever process made it, is such an event.
+     */
+    async eventsSince(mark: number): Promise<{ ids: number[]; last: number }> {
+      const rows = await db
+        .selectFrom("household_events")
+        .select(["id", "household_id"])
+        .where("id", ">", mark)
+        .execute();
+      let last = mark;
+      const ids = new Set<number>();
+      for (const r of rows) {
+        ids.add(Number(r.household_id));
+        if (Number(r.id) > last) last = Number(r.id);
+      }
+      return { ids: [...ids], last };
+    },
+
     regionNames(range: readonly [string, string]) {
       return db
         .selectFrom("regions")

@@ -250,3 +250,44 @@ describeEachEngine("monitoring scope", (database) => {
     });
   });
 });
+
+describeEachEngine("monitoring sweeps over the snapshot", (database) => {
+  const now = () => new Date("2026-06-01T02:00:00Z");
+
+  it("sees the changes another process made after its snapshot was read", async () => {
+    const d = database();
+    const deps = { db: d.db, engine: d.engine, now };
+    const server = createMonitoringService({ ...deps, policies: createPolicyService() });
+    // Another process (a command-line import, say) writes without telling the server.
+    const elsewhere = createRegistryService(deps);
+    await createRegionsService(deps).load(SYSTEM_ACTOR, "360726");
+    const h = household(VILLAGE_A, { seed: 9 });
+    h.household.safeWater = true;
+    await elsewhere.bulkCreate(SYSTEM_ACTOR, [h], { source: "demo" });
+    const water = () =>
+      d.db
+        .selectFrom("signals")
+        .select(["status", "resolution"])
+        .where("rule_id", "=", "water.unsafe")
+        .execute();
+    await server.sweep(SYSTEM_ACTOR, { region: "360726" });
+    expect(await water()).toEqual([]);
+
+    const number = h.household.householdNumber!;
+    const edit = async (safeWater: boolean) => {
+      const { household: row } = await elsewhere.get(SYSTEM_ACTOR, number);
+      await elsewhere.update(
+        SYSTEM_ACTOR,
+        number,
+        { version: row.version, changes: { safeWater } },
+        { source: "ui" },
+      );
+    };
+    await edit(false);
+    expect((await server.sweep(SYSTEM_ACTOR, { region: "360726" })).signals.opened).toBe(1);
+    expect(await water()).toEqual([{ status: "open", resolution: null }]);
+    await edit(true);
+    expect((await server.sweep(SYSTEM_ACTOR, { region: "360726" })).signals.resolved).toBe(1);
+    expect(await water()).toEqual([{ status: "resolved", resolution: "condition_cleared" }]);
+  });
+});

@@ -178,18 +178,87 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
     },
 
     async insertSignals(rows: Insertable<DB["signals"]>[]): Promise<void> {
-      if (rows.length > 0) await db.insertInto("signals").values(rows).execute();
+      // 12 values a row: well within both engines' limits on bound parameters.
+      for (let at = 0; at < rows.length; at += 1000)
+        await db
+          .insertInto("signals")
+          .values(rows.slice(at, at + 1000))
+          .execute();
     },
 
     async resolveSignals(ids: readonly number[], at: string, resolution: string): Promise<number> {
-      if (ids.length === 0) return 0;
-      const r = await db
-        .updateTable("signals")
-        .set({ status: "resolved", resolved_at: at, resolution })
-        .where("id", "in", ids)
+      let n = 0;
+      for (let from = 0; from < ids.length; from += 10_000) {
+        const r = await db
+          .updateTable("signals")
+          .set({ status: "resolved", resolved_at: at, resolution })
+          .where("id", "in", ids.slice(from, from + 10_000))
+          .where("status", "=", "open")
+          .executeTakeFirst();
+        n += Number(r.numUpdatedRows);
+      }
+      return n;
+    },
+
+    /** Open signals of a range: what a full sweep compares its results with. */
+    openSignalsIn(range: readonly [string, string]) {
+      return db
+        .selectFrom("signals")
+        .select(["id", "household_id", "rule_id"])
         .where("status", "=", "open")
+        .where("village_code", ">=", range[0])
+        .where("village_code", "<", range[1])
+        .execute();
+    },
+
+    async lastSignalId(): Promise<number> {
+      const r = await db
+        .selectFrom("signals")
+        .select((eb) => eb.fn.max("id").as("last"))
         .executeTakeFirst();
-      return Number(r.numUpdatedRows);
+      return Number(r?.last ?? 0);
+    },
+
+    /** Households with a history event after event `mark`. */
+    async changedSince(mark: number): Promise<Set<number>> {
+      const rows = await db
+        .selectFrom("household_events")
+        .select("household_id")
+        .distinct()
+        .where("id", ">", mark)
+        .execute();
+      return new Set(rows.map((r) => Number(r.household_id)));
+    },
+
+    /** Opens a verification task for each signal after `lastSignal` that asks for one. */
+    async openVerificationsAfter(lastSignal: number, at: string): Promise<number> {
+      const r = await sql`
+        INSERT INTO verifications (signal_id, household_id, village_code, rule_id, status, assigned_region, deadline, created_at, updated_at, version)
+        SELECT s.id, s.household_id, s.village_code, s.rule_id, 'open', NULL, s.deadline, ${at}, ${at}, 1
+        FROM signals s
+        WHERE s.id > ${lastSignal} AND s.status = 'open' AND s.verify = 1 AND s.deadline IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM verifications v WHERE v.signal_id = s.id)`.execute(db);
+      return affected(r);
+    },
+
+    /** Closes the open verification tasks of these (resolved) signals. */
+    async closeVerificationsOf(signalIds: readonly number[], at: string): Promise<number> {
+      let n = 0;
+      for (let from = 0; from < signalIds.length; from += 10_000) {
+        const r = await db
+          .updateTable("verifications")
+          .set((eb) => ({
+            status: "done",
+            outcome: "signal_resolved",
+            updated_at: at,
+            version: eb("version", "+", 1),
+          }))
+          .where("status", "=", "open")
+          .where("signal_id", "in", signalIds.slice(from, from + 10_000))
+          .executeTakeFirst();
+        n += Number(r.numUpdatedRows);
+      }
+      return n;
     },
 
     /** Resolves open signals of rules that are no longer in force. */

@@ -192,6 +192,92 @@ export function createMonitoringService({ db, engine, now, policies }: Monitorin
     await repo.closeVerificationsOfResolved(target, at);
   }
 
+  /**
+   * A full sweep of one county (or a region in it): the rules run in JS over the county's
+   * columnar snapshot (the one previews use), and only the differences with the open signals
+   * are written, in one transaction. Households changed after the snapshot was brought up to
+   * date are left alone: their own change re-evaluated them.
+   */
+  async function sweepCounty(
+    county: string,
+    range: [string, string],
+    within: string,
+    at: string,
+    override?: CompiledPolicy,
+  ) {
+    const today = chinaDate(new Date(at));
+    const policy = override ?? policies.forRegion(county, Number(today.slice(0, 4)));
+    const days = policy.deadlines.verificationDays ?? 15;
+    const deadline = addDays(today, days);
+    return previews.sweep(county, policy, today, within, (view) =>
+      db.transaction().execute(async (trx) => {
+        const repo = createMonitoringRepository(trx, engine);
+        const skip = await repo.changedSince(view.mark);
+        const index = new Map(policy.compiled.map((c, i) => [c.rule.id, i]));
+        const words = view.hits[0]?.length ?? 0;
+        const open = policy.compiled.map(() => new Uint32Array(words));
+        const cleared: number[] = [];
+        const retired: number[] = [];
+        for (const o of await repo.openSignalsIn(range)) {
+          const household = Number(o.household_id);
+          if (skip.has(household)) continue;
+          const i = index.get(o.rule_id);
+          if (i === undefined) {
+            retired.push(Number(o.id));
+            continue;
+          }
+          const row = view.rowOf(household);
+          const bit = row < 0 ? 0 : 1 << (row & 31);
+          if (row >= 0 && view.hits[i]![row >>> 5]! & bit) open[i]![row >>> 5]! |= bit;
+          else cleared.push(Number(o.id));
+        }
+
+        const byRule: Record<string, number> = {};
+        const inserts: Parameters<typeof repo.insertSignals>[0] = [];
+        policy.compiled.forEach((c, i) => {
+          const hits = view.hits[i]!;
+          const had = open[i]!;
+          let n = 0;
+          for (let w = 0; w < words; w++) {
+            let x = hits[w]! & ~had[w]!;
+            while (x !== 0) {
+              const low = x & -x;
+              const row = (w << 5) + 31 - Math.clz32(low);
+              x ^= low;
+              const household = view.ids[row]!;
+              if (skip.has(household)) continue;
+              const evidence = view.evidence(i, row);
+              inserts.push({
+                household_id: household,
+                village_code: view.villageCode(row),
+                rule_id: c.rule.id,
+                code: c.rule.code ?? null,
+                category: c.rule.category,
+                severity: c.rule.severity,
+                verify: c.rule.verify ? 1 : 0,
+                policy_id: policy.id,
+                status: "open",
+                evidence: evidence ? JSON.stringify(evidence) : null,
+                opened_at: at,
+                deadline: c.rule.verify ? deadline : null,
+              });
+              n++;
+            }
+          }
+          byRule[c.rule.id] = n;
+        });
+        const lastSignal = await repo.lastSignalId();
+        await repo.insertSignals(inserts);
+        await repo.openVerificationsAfter(lastSignal, at);
+        const resolved =
+          (await repo.resolveSignals(cleared, at, "condition_cleared")) +
+          (await repo.resolveSignals(retired, at, "rule_retired"));
+        await repo.closeVerificationsOf([...cleared, ...retired], at);
+        return { opened: inserts.length, resolved, byRule };
+      }),
+    );
+  }
+
   return {
     /** What-if preview of a draft policy over in-memory snapshots (preview.service.ts). */
     preview: previews.preview,
@@ -210,21 +296,23 @@ export function createMonitoringService({ db, engine, now, policies }: Monitorin
       const started = performance.now();
       const at = now().toISOString();
       const range: [string, string] = region ? scopeRange(region) : ["", "\uffff"];
+      const byRule: Record<string, number> = {};
+      let opened = 0;
+      let resolved = 0;
+      for (const county of await createMonitoringRepository(db, engine).countiesIn(range)) {
+        const countyRange = scopeRange(county);
+        const target: [string, string] = [
+          maxOf(range[0], countyRange[0]),
+          minOf(range[1], countyRange[1]),
+        ];
+        const within = region.length > county.length ? region : county;
+        const r = await sweepCounty(county, target, within, at, options.policy);
+        opened += r.opened;
+        resolved += r.resolved;
+        for (const [k, v] of Object.entries(r.byRule)) byRule[k] = (byRule[k] ?? 0) + v;
+      }
       const result = await db.transaction().execute(async (trx) => {
         const repo = createMonitoringRepository(trx, engine);
-        const byRule: Record<string, number> = {};
-        let opened = 0;
-        let resolved = 0;
-        for (const county of await repo.countiesIn(range)) {
-          const countyRange = scopeRange(county);
-          const target: Target = {
-            range: [maxOf(range[0], countyRange[0]), minOf(range[1], countyRange[1])],
-          };
-          const r = await evaluate(trx, county, target, at, options.policy);
-          opened += r.opened;
-          resolved += r.resolved;
-          for (const [k, v] of Object.entries(r.byRule)) byRule[k] = (byRule[k] ?? 0) + v;
-        }
         const households = await repo.countHouseholds(range);
         const openByRule = await repo.openByRule(range);
         const open = Object.values(openByRule).reduce((a, b) => a + b, 0);

@@ -11,7 +11,7 @@ import { invalid, notFound } from "../../core/errors.ts";
 import { parseRule, RuleSyntaxError } from "../../core/rules/ast.ts";
 import { type Checked, checkRule, RuleTypeError } from "../../core/rules/check.ts";
 import { type PolicyParams, policyContext } from "../../core/rules/context.ts";
-import { type ColumnNeed, compileJs } from "../../core/rules/js.ts";
+import { type BoundJsRule, type ColumnNeed, compileJs } from "../../core/rules/js.ts";
 import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { assertCan, inScope, scopeRange } from "../auth/auth.policy.ts";
@@ -34,6 +34,7 @@ import {
   type PreviewPolicy,
   previewPolicy,
   type RuleDelta,
+  sweepHits,
 } from "./preview.ts";
 
 export interface PreviewDeps {
@@ -87,6 +88,20 @@ export interface PreviewResult {
   ms: number;
 }
 
+/** A county's snapshot as a full sweep sees it (see `sweep`). */
+export interface SweepView {
+  /** Household id of each row. */
+  ids: ArrayLike<number>;
+  /** Per rule of the policy, in order: the rows (bit i & 31 of word i >>> 5) where it holds. */
+  hits: Uint32Array[];
+  /** The last household event the snapshot has read. */
+  mark: number;
+  rowOf(id: number): number;
+  villageCode(row: number): string;
+  /** The evidence of rule `rule` (its index) for a row, or null when it has none. */
+  evidence(rule: number, row: number): Record<string, unknown> | null;
+}
+
 interface Entry {
   /** The snapshot, once loaded. */
   snapshot: Promise<ColumnarSnapshot>;
@@ -95,6 +110,11 @@ interface Entry {
   /** Operations on the snapshot run one at a time. */
   queue: Promise<unknown>;
   used: number;
+  /**
+   * The last household event the snapshot has read up to: events after it (changes made by
+   * any process, e.g. a command-line import while the server runs) are reloaded first.
+   */
+  mark: number;
 }
 
 /** How long a reported change is read again, in case its transaction had not committed. */
@@ -126,12 +146,18 @@ export function createPreviewService({ db, now, policies, maxSnapshots = 16 }: P
   function withSnapshot<T>(
     county: string,
     needs: readonly ColumnNeed[],
-    work: (s: ColumnarSnapshot) => T,
-  ): Promise<T> {
+    work: (s: ColumnarSnapshot, mark: number) => T,
+  ): Promise<Awaited<T>> {
     let entry = snapshots.get(county);
     if (!entry) {
-      const snapshot = ColumnarSnapshot.load(repo, scopeRange(county), needs);
-      entry = { snapshot, dirty: new Map(), queue: snapshot, used: 0 };
+      const created: Entry = { snapshot: null!, dirty: new Map(), queue: null!, used: 0, mark: 0 };
+      const snapshot = repo.lastEvent().then((mark) => {
+        created.mark = mark;
+        return ColumnarSnapshot.load(repo, scopeRange(county), needs);
+      });
+      created.snapshot = snapshot;
+      created.queue = snapshot;
+      entry = created;
       snapshots.set(county, entry);
       evict();
       // A failed load is forgotten, so the next preview tries again.
@@ -139,8 +165,12 @@ export function createPreviewService({ db, now, policies, maxSnapshots = 16 }: P
     }
     entry.used = ++clock;
     const e = entry;
-    const run = e.queue.then(async () => {
+    const run = e.queue.then(async (): Promise<Awaited<T>> => {
       const s = await e.snapshot;
+      const since = await repo.eventsSince(e.mark);
+      // Read committed: reloaded once, no grace needed.
+      for (const id of since.ids) if (!e.dirty.has(id)) e.dirty.set(id, 0);
+      e.mark = since.last;
       if (e.dirty.size > 0) {
         const started = Date.now();
         await s.update([...e.dirty.keys()]);
@@ -150,7 +180,7 @@ export function createPreviewService({ db, now, policies, maxSnapshots = 16 }: P
       }
       const stale = await s.ensure(needs);
       if (stale.length > 0) await s.update(stale);
-      return work(s);
+      return await work(s, e.mark);
     });
     e.queue = run.catch(() => undefined);
     return run;
@@ -377,6 +407,57 @@ export function createPreviewService({ db, now, policies, maxSnapshots = 16 }: P
       // A household may have moved between counties: every snapshot checks it.
       const at = Date.now();
       for (const entry of snapshots.values()) for (const h of households) entry.dirty.set(h.id, at);
+    },
+
+    /**
+     * For a full sweep of `within` (a county or a region in it): brings the county's snapshot
+     * up to date and runs `work` with each rule's TRUE rows and a reader of a rule's evidence
+     * for a row. The snapshot does not change while `work` runs; `mark` is the last household
+     * event it has read (households with later events are not in it yet).
+     */
+    sweep<T>(
+      county: string,
+      policy: CompiledPolicy,
+      today: string,
+      within: string,
+      work: (view: SweepView) => Promise<T>,
+    ): Promise<T> {
+      const evidenceRules = policy.compiled.map((c) =>
+        Object.entries(c.evidence).map(([name, checked]) => ({
+          name,
+          rule: compileJs(checked, { params: policy.parameters, today }),
+        })),
+      );
+      const needs = [
+        ...needsOf(policy, today),
+        ...evidenceRules.flat().flatMap((x) => x.rule.needs),
+      ];
+      return withSnapshot(county, needs, async (s, mark) => {
+        const hits = sweepHits(s, policy, today, within);
+        // Bound to the snapshot as it is now, and only for rules that need them.
+        const evidence = evidenceRules.map((list) =>
+          list.map((x) => ({ ...x, bound: null as BoundJsRule | null })),
+        );
+        const village = s.h.village_code;
+        if (village?.kind !== "text") throw new Error("the snapshot has no village codes");
+        return work({
+          ids: s.ids,
+          hits,
+          mark,
+          rowOf: (id) => s.rowOf(id),
+          villageCode: (row) => village.dict[village.codes[row]!] ?? "",
+          evidence(rule, row) {
+            const list = evidence[rule]!;
+            if (list.length === 0) return null;
+            const out: Record<string, unknown> = {};
+            for (const x of list) {
+              x.bound ??= x.rule.bind(s, policy.parameters);
+              out[x.name] = x.bound.value(row);
+            }
+            return out;
+          },
+        });
+      });
     },
 
     /**

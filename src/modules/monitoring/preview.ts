@@ -290,6 +290,29 @@ export function evaluateRule(
   return e.bits(e.compile(when, params, today), params).bits;
 }
 
+/**
+ * What a full sweep needs of a snapshot: for each rule of the policy, in order, the rows
+ * within the region prefix (alive ones only) where it is TRUE. Results are cached like a
+ * preview's, so a sweep warms the next preview and the other way round.
+ */
+export function sweepHits(
+  snapshot: ColumnarSnapshot,
+  policy: PreviewPolicy,
+  today: string,
+  within: string,
+): Uint32Array[] {
+  const e = evaluatorOf(snapshot);
+  const mask = e.rowMask(within).bits;
+  const hits = policy.compiled.map((c) => {
+    const bits = e.bits(e.compile(c.when, policy.parameters, today), policy.parameters).bits;
+    const out = new Uint32Array(mask.length);
+    for (let w = 0; w < out.length; w++) out[w] = bits[w]! & mask[w]!;
+    return out;
+  });
+  e.trim(Math.max(64, 3 * policy.compiled.length));
+  return hits;
+}
+
 // ─── the preview ──────────────────────────────────────────────────────────────────
 
 export function previewPolicy(
