@@ -1,8 +1,10 @@
 /**
  * The monitoring engine: sweeps evaluate every rule in force for every household in a region
- * (per county, with that county's policy), opening and resolving signals set-based inside the
- * database; `reevaluate` does the same for the households a change touched, inside its
- * transaction, so their signals are current the moment the change commits.
+ * (per county, with that county's policy) in JS over the county's columnar snapshot and write
+ * only the signals that open or resolve; `reevaluate` does the same in SQL for the households
+ * a change touched, inside its transaction, so their signals are current the moment the
+ * change commits. Both compilers mean the same (core/rules differential tests), and a test
+ * compares a sweep with re-evaluation, evidence included.
  */
 import type { Kysely } from "kysely";
 import { chinaDate } from "../../core/dates.ts";
