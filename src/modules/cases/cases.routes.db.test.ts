@@ -83,6 +83,8 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
       code: "case_refused",
       detail: { reasons: expect.arrayContaining(["该户不是监测对象或风险已消除"]) },
     });
+    // The same shape as the CLI's: the reasons also at error.reasons.
+    expect(refused.json().error.reasons).toEqual(refused.json().error.detail.reasons);
     const check = await call(
       "cunA",
       "GET",
@@ -265,7 +267,6 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
     clock = new Date("2026-07-20T02:00:00Z");
     await login("xiangA");
     const list = await call("xiangA", "GET", "/api/cases?overdue=true");
-    console.log(list.body);
     expect(list.json().items).toEqual([
       expect.objectContaining({ case: number, overdue: true, step: "deliberation" }),
     ]);
