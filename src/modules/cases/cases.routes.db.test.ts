@@ -227,7 +227,7 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
       resolution: null,
       resolvedOn: null,
     });
-    for (const hidden of ["该户在县城有商品房", "13700000000", h.household.headName!, no])
+    for (const hidden of ["该户在县城有商品房", "13700000000", h.members[0]!.name!, no])
       expect(received.body).not.toContain(hidden);
     const receivedPage = await lookup(receipt, "text/html");
     expect(receivedPage.headers["content-type"]).toMatch(/^text\/html/);
