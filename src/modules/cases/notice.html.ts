@@ -38,6 +38,8 @@ const STYLE = `
   form label { display: block; margin: 3mm 0 1mm; }
   form select, form input, form textarea { width: 100%; font-size: 12pt; padding: 1.5mm; }
   form button { margin-top: 4mm; font-size: 13pt; padding: 2mm 8mm; }
+  .sheet--compact { min-height: 0; padding-top: 8mm; padding-bottom: 10mm; }
+  .sheet--compact form { margin-top: 0; padding-top: 0; border-top: none; }
   form.lookup { display: flex; gap: 2mm; align-items: center; flex-wrap: wrap; }
   form.lookup h2 { flex-basis: 100%; }
   form.lookup input { flex: 1 1 60mm; width: auto; }
@@ -163,7 +165,7 @@ export function villageNoticesPage(
       : `<section class="sheet"><h1>${esc(villageName)}公示公告</h1><p class="empty">目前没有正在公示或公告的事项。</p></section>`;
   return page(
     `${villageName}公示公告`,
-    `${body}\n<section class="sheet no-print">${lookupForm()}</section>`,
+    `${body}\n<section class="sheet sheet--compact no-print">${lookupForm()}</section>`,
   );
 }
 

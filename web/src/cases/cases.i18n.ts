@@ -6,6 +6,7 @@ import { useI18n } from "../i18n/i18n.tsx";
 
 export const casesZh = {
   menu: "案件办理",
+  workList: "案件列表",
   noticesMenu: "公示公告",
   title: "案件办理",
   views: { mine: "待我办理", open: "全部在办", closed: "已办结" } as Record<string, string>,
@@ -242,6 +243,7 @@ export type CasesText = typeof casesZh;
 
 export const casesEn: CasesText = {
   menu: "Cases",
+  workList: "Work list",
   noticesMenu: "Notices",
   title: "Cases",
   views: { mine: "My work", open: "All open", closed: "Closed" },

@@ -40,7 +40,7 @@ export function ObjectionsTable({ items, canResolve, onResolved }: ObjectionsTab
             dataIndex: "objector",
             width: 90,
             render: (v: string | null) =>
-              v ?? <Typography.Text type="secondary">{c.anonymous}</Typography.Text>,
+              v || <Typography.Text type="secondary">{c.anonymous}</Typography.Text>,
           },
           {
             title: c.receivedAt,

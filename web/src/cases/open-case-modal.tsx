@@ -187,6 +187,7 @@ export function OpenCaseModal({ target, onClose, onOpened }: OpenCaseModalProps)
               <Select
                 mode="multiple"
                 maxCount={5}
+                showSearch={{ optionFilterProp: "label" }}
                 options={RISK_FACTORS.map((r) => ({
                   value: r.code,
                   label: vocabLabel(RISK_FACTORS, r.code, fieldLang),

@@ -104,8 +104,19 @@ export function AppLayout() {
       : []),
     ...(user.can.includes("case.read")
       ? [
-          { key: "/cases", icon: <FileDoneOutlined />, label: casesText.menu },
-          { key: "/notice-batches", icon: <NotificationOutlined />, label: casesText.noticesMenu },
+          {
+            key: "cases",
+            icon: <FileDoneOutlined />,
+            label: casesText.menu,
+            children: [
+              { key: "/cases", icon: <FileDoneOutlined />, label: casesText.workList },
+              {
+                key: "/notice-batches",
+                icon: <NotificationOutlined />,
+                label: casesText.noticesMenu,
+              },
+            ],
+          },
         ]
       : []),
     ...(user.can.includes("household.create")

@@ -372,7 +372,8 @@ function Attachments({ detail, onUploaded }: { detail: CaseDetail; onUploaded():
               <Tag>{c.attachmentKinds[a.kind] ?? a.kind}</Tag>
               <span className="muted">
                 {a.step ? `${c.steps[a.step] ?? a.step} · ` : ""}
-                {(a.size / 1024).toFixed(0)} KB · {a.uploadedBy} · {chinaDateTime(a.uploadedAt)}
+                {Math.max(1, Math.round(a.size / 1024))} KB · {a.uploadedBy} ·{" "}
+                {chinaDateTime(a.uploadedAt)}
               </span>
             </li>
           ))}

@@ -210,6 +210,11 @@ export function CasesPage() {
     <div className="page">
       <Card
         className="page__card"
+        extra={
+          <Link to={`/notice-batches?region=${region}`} data-testid="to-notices">
+            <NotificationOutlined /> {c.noticesMenu}
+          </Link>
+        }
         title={
           <Space>
             <span>{c.title}</span>
