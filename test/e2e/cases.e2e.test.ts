@@ -53,6 +53,8 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
   let refusedHousehold: { number: string; head: string };
   let overdueCase: string;
   let timelyCase: string;
+  /** Household 7, whose verification task becomes a case. */
+  let screened: { number: string; head: string };
   let caseNumber = "";
   let receipt = "";
   /** The public's browser: no session. */
@@ -105,6 +107,17 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     });
     timelyCase = recent.case;
     expect(recent.overdue).toBe(false);
+    // Household 7 (ordinary) loses most of its wages: the sweep asks for a verification visit.
+    const seven = households[6]!.household.householdNumber!;
+    const before = await services.registry.get(SYSTEM_ACTOR, seven);
+    await services.registry.update(
+      SYSTEM_ACTOR,
+      seven,
+      { version: before.household.version, changes: { wageIncome: 100_000 } },
+      { source: "feed", sourceRef: "人社 2026-05" },
+    );
+    await services.monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    screened = { number: seven, head: headOf(6) };
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -425,5 +438,39 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await village.keyboard.press("Escape");
     await modal.waitFor({ state: "hidden" });
     expect(await village.getByTestId("household-cases").textContent()).toContain("该户没有案件");
+  });
+
+  it("opens a case from a verification task, which records the case as its outcome", async () => {
+    await village.goto(`${fixture.url}/verifications`);
+    const row = village
+      .locator(".ant-table-row", { hasText: screened.number })
+      .filter({ has: village.getByTestId("open-case-from-task") })
+      .first();
+    await row.waitFor();
+    await row.getByTestId("open-case-from-task").click();
+    const modal = village.getByTestId("open-case-modal").locator(".ant-modal");
+    await modal.waitFor();
+    expect(await modal.textContent()).toContain("部门筛查预警");
+    await modal.getByText("边缘易致贫户").click();
+    await modal.getByTestId("case-risks").click();
+    await village.keyboard.type("因务工");
+    await village.keyboard.press("Enter");
+    await village.keyboard.press("Escape");
+    await modal.getByTestId("case-check-ok").waitFor();
+    await modal.getByRole("button", { name: /立\s*案/ }).click();
+    await village.waitForURL("**/cases/**");
+    const opened = decodeURIComponent(new URL(village.url()).pathname.split("/").pop()!);
+    const c = await fixture.services.cases.get(SYSTEM_ACTOR, opened);
+    expect(c).toMatchObject({
+      household: screened.number,
+      type: "identification",
+      leadSource: "screening",
+    });
+
+    // The task is done, its outcome the case.
+    await village.goto(`${fixture.url}/verifications?task=done`);
+    const done = village.locator(".ant-table-row", { hasText: screened.number }).first();
+    await done.getByTestId("task-outcome").waitFor();
+    expect(await done.getByTestId("task-outcome").textContent()).toContain("已启动识别程序");
   });
 });
