@@ -292,7 +292,7 @@ export const casesEn: CasesText = {
   overdue: "Overdue",
   greenChannel: "Green channel",
   empty: "No cases to handle",
-  shown: (n: number) => `${n} cases shown`,
+  shown: (n: number) => `${n} case${n === 1 ? "" : "s"} shown`,
   selected: (n: number) => `${n} selected`,
   approveMany: "Approve selected",
   announceMany: "Announce selected",

@@ -163,30 +163,32 @@ export function CaseDetailPage() {
       </Card>
 
       <Card title={c.stepsTitle} className="page__card" data-testid="case-steps">
-        <Steps
-          size="small"
-          current={current < 0 ? detail.steps.length : current}
-          status={
-            detail.status === "paused"
-              ? "error"
-              : detail.status === "rejected" || detail.status === "withdrawn"
+        <div className="case-steps-scroll">
+          <Steps
+            size="small"
+            current={current < 0 ? detail.steps.length : current}
+            status={
+              detail.status === "paused"
                 ? "error"
-                : undefined
-          }
-          items={detail.steps.map((s) => ({
-            title: c.steps[s.kind] ?? s.name,
-            description:
-              s.state === "done" ? (
-                <span className="case-steps__who">
-                  {s.actor}
-                  <br />
-                  <span className="num">{s.at ? chinaDateTime(s.at) : ""}</span>
-                </span>
-              ) : s.state === "active" && s.dueOn ? (
-                <span className="num">{c.due(s.dueOn)}</span>
-              ) : undefined,
-          }))}
-        />
+                : detail.status === "rejected" || detail.status === "withdrawn"
+                  ? "error"
+                  : undefined
+            }
+            items={detail.steps.map((s) => ({
+              title: c.steps[s.kind] ?? s.name,
+              description:
+                s.state === "done" ? (
+                  <span className="case-steps__who">
+                    {s.actor}
+                    <br />
+                    <span className="num">{s.at ? chinaDateTime(s.at) : ""}</span>
+                  </span>
+                ) : s.state === "active" && s.dueOn ? (
+                  <span className="num">{c.due(s.dueOn)}</span>
+                ) : undefined,
+            }))}
+          />
+        </div>
         <div className="case-steps__action">
           {detail.status === "paused" && (
             <Alert type="warning" showIcon title={c.paused} data-testid="case-paused-alert" />
