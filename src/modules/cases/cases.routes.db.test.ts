@@ -192,6 +192,8 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
         batch: String(batch),
         seq: "1",
         content: "家有货车一辆",
+        name: "",
+        contact: " ",
       }).toString(),
     });
     expect(form.statusCode).toBe(200);
@@ -207,6 +209,8 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
     // Objecting never shows the objector's contact to staff either.
     const objections = await call("cunA", "GET", `/api/notice-batches/${batch}/objections`);
     expect(objections.json().items).toHaveLength(2);
+    // A blank name on the form is an anonymous objection, not an empty name.
+    expect(objections.json().items[1].objector).toBeNull();
     expect(objections.body).not.toContain("13700000000");
 
     // The objector looks it up by receipt number, without signing in: its state, nothing else.
