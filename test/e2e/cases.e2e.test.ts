@@ -220,8 +220,21 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
   });
 
   it("records the visit, the consent and the deliberation with its minutes", async () => {
-    const step = village.getByTestId("case-step");
+    /** The current step's title (the button below names the next step). */
+    const step = village.getByTestId("case-step").locator(".case-step__title");
     expect(await step.textContent()).toContain("入户核实");
+    await village.getByTestId("findings").fill("家中主要劳动力今年 3 月患病住院");
+    await advance(village);
+    await expect.poll(() => step.textContent()).toContain("承诺授权");
+    // The visit's findings were thin: the case goes back with a reason, and is visited again.
+    await village.getByTestId("send-back").click();
+    const back = village.getByTestId("reason-modal").locator(".ant-modal");
+    await back.getByTestId("reason").fill("核实情况不完整，请补充收入变化");
+    await back.getByRole("button", { name: /确\s*定/ }).click();
+    await expect.poll(() => step.textContent()).toContain("入户核实");
+    await expect
+      .poll(() => village.getByTestId("case-log").textContent())
+      .toContain("核实情况不完整，请补充收入变化");
     await village.getByTestId("findings").fill("家中主要劳动力今年 3 月患病住院，收入骤降");
     await advance(village);
     await expect.poll(() => step.textContent()).toContain("承诺授权");
@@ -256,7 +269,8 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     expect(await village.getByTestId("attachment").textContent()).toContain("评议记录.png");
     await shot(village, "case-deliberation");
     await advance(village);
-    await expect.poll(() => step.textContent()).toContain("尚未张贴公示");
+    await expect.poll(() => step.textContent()).toContain("公示");
+    expect(await village.getByTestId("case-step").textContent()).toContain("尚未张贴公示");
 
     // Who did what, with the recorded votes, is in the log and on the steps.
     const log = (await village.getByTestId("case-log").textContent()) ?? "";
