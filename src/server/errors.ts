@@ -17,8 +17,18 @@ export interface ErrorBody {
     message: string;
     code?: string;
     field?: string;
+    /** Why a case (or a batch) was refused: the same list the CLI prints as `error.reasons`. */
+    reasons?: string[];
     detail?: Record<string, unknown>;
   };
+}
+
+/** The reasons a refusal carries in its detail, when it carries a list of them. */
+function reasonsOf(e: AppError): string[] | undefined {
+  const reasons = e.detail?.reasons;
+  return Array.isArray(reasons) && reasons.every((r) => typeof r === "string")
+    ? reasons
+    : undefined;
 }
 
 export function toErrorBody(e: AppError): ErrorBody {
@@ -28,6 +38,7 @@ export function toErrorBody(e: AppError): ErrorBody {
       message: e.message,
       ...(e.code ? { code: e.code } : {}),
       ...(e.field ? { field: e.field } : {}),
+      ...(reasonsOf(e) ? { reasons: reasonsOf(e) } : {}),
       ...(e.detail ? { detail: e.detail } : {}),
     },
   };

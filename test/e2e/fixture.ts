@@ -10,6 +10,7 @@ import type { FastifyInstance } from "fastify";
 import { connect, type Database } from "../../src/db/connect.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { SYSTEM_ACTOR } from "../../src/modules/auth/index.ts";
+import type { FileStore } from "../../src/modules/cases/index.ts";
 import type { CreateHouseholdInput } from "../../src/modules/registry/index.ts";
 import { buildApp } from "../../src/server/app.ts";
 import type { Services } from "../../src/server/services.ts";
@@ -93,11 +94,18 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(): Promise<Fixture> {
+export interface FixtureOptions {
+  /** The server's clock (tests move it on so that notice periods pass without waiting). */
+  now?: () => Date;
+  /** Where case attachments go. */
+  files?: FileStore;
+}
+
+export async function startFixture(options: FixtureOptions = {}): Promise<Fixture> {
   const { url: dbUrl, cleanup } = freshDatabaseUrl("sqlite");
   const database: Database = await connect(dbUrl);
   await migrate(database);
-  const { app, services } = await buildApp({ database, webRoot: WEB_DIST });
+  const { app, services } = await buildApp({ database, webRoot: WEB_DIST, ...options });
   await services.regions.load(SYSTEM_ACTOR, "360726");
   const households = fixtureHouseholds();
   await services.registry.bulkCreate(SYSTEM_ACTOR, households, { source: "demo" });

@@ -9,9 +9,12 @@ import { useEffect } from "react";
 import { BrowserRouter, Navigate, Route, Routes, useParams } from "react-router-dom";
 import { AppLayout } from "./components/app-layout.tsx";
 import { I18nProvider, useI18n } from "./i18n/i18n.tsx";
+import { CaseDetailPage } from "./pages/case-detail.page.tsx";
+import { CasesPage } from "./pages/cases.page.tsx";
 import { ImportPage } from "./pages/exchange/import.page.tsx";
 import { HouseholdDetailPage } from "./pages/household-detail.page.tsx";
 import { HouseholdListPage } from "./pages/household-list.page.tsx";
+import { NoticeBatchesPage } from "./pages/notice-batches.page.tsx";
 import { PolicyPage } from "./pages/policy.page.tsx";
 import { SignInPage } from "./pages/sign-in.page.tsx";
 import { SignalsPage } from "./pages/signals.page.tsx";
@@ -55,6 +58,12 @@ function HouseholdRoute() {
   return <HouseholdDetailPage key={householdNumber} />;
 }
 
+/** A new case number is a new page. */
+function CaseRoute() {
+  const { caseNumber = "" } = useParams();
+  return <CaseDetailPage key={caseNumber} />;
+}
+
 function Routed() {
   const { user } = useSession();
   if (user === undefined) {
@@ -74,6 +83,9 @@ function Routed() {
         <Route path="/verifications" element={<SignalsPage key="tasks" mode="tasks" />} />
         <Route path="/policy" element={<PolicyPage />} />
         <Route path="/imports" element={<ImportPage />} />
+        <Route path="/cases" element={<CasesPage />} />
+        <Route path="/cases/:caseNumber" element={<CaseRoute />} />
+        <Route path="/notice-batches" element={<NoticeBatchesPage />} />
       </Route>
       <Route path="*" element={<Navigate to="/households" replace />} />
     </Routes>

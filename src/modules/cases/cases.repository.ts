@@ -256,6 +256,24 @@ export function createCasesRepository(db: Kysely<DB>) {
         .execute();
     },
 
+    /** An objection by its receipt number, with the title of the notice it was lodged against. */
+    objectionByReceipt(receipt: string) {
+      return db
+        .selectFrom("objections as o")
+        .innerJoin("notice_batches as b", "b.id", "o.batch_id")
+        .select([
+          "o.receipt",
+          "o.received_at",
+          "o.status",
+          "o.outcome",
+          "o.resolution",
+          "o.resolved_at",
+          "b.title",
+        ])
+        .where("o.receipt", "=", receipt)
+        .executeTakeFirst();
+    },
+
     findObjection(id: number, range: Range) {
       let q = db.selectFrom("objections").selectAll().where("id", "=", id);
       if (range) q = q.where("village_code", ">=", range[0]).where("village_code", "<", range[1]);

@@ -83,6 +83,8 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
       code: "case_refused",
       detail: { reasons: expect.arrayContaining(["该户不是监测对象或风险已消除"]) },
     });
+    // The same shape as the CLI's: the reasons also at error.reasons.
+    expect(refused.json().error.reasons).toEqual(refused.json().error.detail.reasons);
     const check = await call(
       "cunA",
       "GET",
@@ -145,6 +147,7 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
       "村民委员会",
       "2026年6月30日",
       `action="/notices/${VILLAGE_A}/objections"`,
+      'action="/notices/receipt"',
     ])
       expect(html).toContain(text);
     expect(html).not.toMatch(ID_NUMBER);
@@ -189,6 +192,8 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
         batch: String(batch),
         seq: "1",
         content: "家有货车一辆",
+        name: "",
+        contact: " ",
       }).toString(),
     });
     expect(form.statusCode).toBe(200);
@@ -204,7 +209,39 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
     // Objecting never shows the objector's contact to staff either.
     const objections = await call("cunA", "GET", `/api/notice-batches/${batch}/objections`);
     expect(objections.json().items).toHaveLength(2);
+    // A blank name on the form is an anonymous objection, not an empty name.
+    expect(objections.json().items[1].objector).toBeNull();
     expect(objections.body).not.toContain("13700000000");
+
+    // The objector looks it up by receipt number, without signing in: its state, nothing else.
+    const receipt = json.json().receipt as string;
+    const lookup = (number: string, accept = "application/json") =>
+      app.inject({
+        url: `/notices/receipt?number=${encodeURIComponent(number)}`,
+        headers: { accept },
+      });
+    const received = await lookup(receipt.toLowerCase());
+    expect(received.statusCode, received.body).toBe(200);
+    expect(received.json()).toEqual({
+      receipt,
+      notice: posted.json().title,
+      receivedOn: "2026-07-01",
+      status: "open",
+      outcome: null,
+      resolution: null,
+      resolvedOn: null,
+    });
+    for (const hidden of ["该户在县城有商品房", "13700000000", h.members[0]!.name!, no])
+      expect(received.body).not.toContain(hidden);
+    const receivedPage = await lookup(receipt, "text/html");
+    expect(receivedPage.headers["content-type"]).toMatch(/^text\/html/);
+    expect(receivedPage.body).toContain("已收到，正在调查核实");
+    expect(receivedPage.body).not.toContain("13700000000");
+    expect((await lookup("YY20260701FFFFFF")).statusCode).toBe(404);
+    expect((await lookup("YY20260701FFFFFF", "text/html")).body).toContain("没有回执号为");
+    const badReceipt = await lookup("12345");
+    expect(badReceipt.statusCode).toBe(400);
+    expect(badReceipt.json().error.field).toBe("receipt");
 
     const paused = await call("cunA", "GET", `/api/cases/${number}`);
     expect(paused.json()).toMatchObject({
@@ -225,6 +262,21 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
       resolution: "货车为营运工具，不影响认定",
     });
     expect(dismissed.json().case.state).toBe("deliberation");
+    // Resolved: the lookup shows the outcome and the resolution, still nothing else.
+    const firstReceipt = (paused.json().objections as { receipt: string }[])[0]!.receipt;
+    const resolved = await lookup(firstReceipt);
+    expect(resolved.json()).toMatchObject({
+      receipt: firstReceipt,
+      status: "resolved",
+      outcome: "upheld",
+      resolution: "经核实，商品房已于去年出售，但需重新评议",
+      resolvedOn: "2026-07-01",
+    });
+    expect(resolved.body).not.toContain("cunA");
+    const resolvedPage = await lookup(firstReceipt, "text/html");
+    for (const text of ["已办结", "异议成立", "经核实，商品房已于去年出售"])
+      expect(resolvedPage.body).toContain(text);
+    expect(resolvedPage.body).not.toMatch(MOBILE);
     const again = await call("cunA", "POST", `/api/objections/${second!.id}/resolve`, {
       outcome: "dismissed",
       resolution: "重复处理",
@@ -265,7 +317,6 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
     clock = new Date("2026-07-20T02:00:00Z");
     await login("xiangA");
     const list = await call("xiangA", "GET", "/api/cases?overdue=true");
-    console.log(list.body);
     expect(list.json().items).toEqual([
       expect.objectContaining({ case: number, overdue: true, step: "deliberation" }),
     ]);

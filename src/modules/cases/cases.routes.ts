@@ -16,13 +16,14 @@ import {
   guardReport,
   noticeBatchInput,
   noticeBatchView,
+  objectionStatusView,
   objectionView,
   openCaseInput,
   resolveObjectionInput,
   sendBackInput,
 } from "./cases.schema.ts";
 import { ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES } from "./file-store.ts";
-import { messagePage, printPage, villageNoticesPage } from "./notice.html.ts";
+import { messagePage, printPage, receiptPage, villageNoticesPage } from "./notice.html.ts";
 
 const caseParams = z.object({ caseNumber: z.string().min(1).max(40) });
 const batchParams = z.object({ batchId: z.coerce.number().int().positive() });
@@ -357,6 +358,41 @@ export function registerNoticeRoutes(app: FastifyInstance, services: Services) {
       },
     );
 
+    r.get(
+      "/notices/receipt",
+      {
+        schema: {
+          tags: ["public"],
+          summary:
+            "按回执号查询异议办理情况（无需登录；只显示状态和处理结果）。Accept: application/json 时返回 JSON",
+          querystring: z.object({ number: z.string().max(40).optional() }),
+          response: { 200: objectionStatusView },
+        },
+      },
+      async (req, reply) => {
+        const asJson =
+          String(req.headers.accept ?? "").includes("application/json") &&
+          !String(req.headers.accept ?? "").includes("text/html");
+        const number = req.query.number?.trim() ?? "";
+        if (asJson) return services.cases.objectionStatus(number);
+        if (!number) return html(reply, 200, receiptPage(null));
+        try {
+          return html(
+            reply,
+            200,
+            receiptPage(await services.cases.objectionStatus(number), number),
+          );
+        } catch (e) {
+          if (!(e instanceof AppError)) throw e;
+          return html(
+            reply,
+            e.kind === "not_found" ? 404 : 400,
+            receiptPage(null, number, e.message.replace(/^[\w.]+：/, "")),
+          );
+        }
+      },
+    );
+
     r.post(
       "/notices/:villageCode/objections",
       {
@@ -376,7 +412,7 @@ export function registerNoticeRoutes(app: FastifyInstance, services: Services) {
               200,
               messagePage(
                 "异议已收到",
-                `您对“${r.title}”提出的异议已收到，回执号：${r.receipt}。村民委员会将调查核实并答复，请保存回执号。`,
+                `您对“${r.title}”提出的异议已收到，回执号：${r.receipt}。村民委员会将调查核实并答复，请保存回执号；凭回执号可在公示页查询办理情况。`,
                 back,
               ),
             );

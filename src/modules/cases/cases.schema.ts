@@ -290,6 +290,30 @@ export const objectionInput = z.object({
   contact: z.string().trim().max(60).optional(),
 });
 
+/** 回执号, as the objection form answered it (YY + date + six hex digits). */
+export const receiptNumber = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^YY\d{8}[0-9A-F]{6}$/, "回执号应为 YY 加 14 位数字和字母，如 YY20260701A1B2C3");
+
+/**
+ * What the person who lodged an objection may see by its receipt number, without signing in:
+ * where it stands and how it was resolved — never who lodged it, their contact, the household
+ * or anything of the case.
+ */
+export const objectionStatusView = z.object({
+  receipt: z.string(),
+  /** The notice the objection was lodged against (public anyway). */
+  notice: z.string(),
+  receivedOn: z.string(),
+  status: z.enum(["open", "resolved"]),
+  outcome: z.enum(["upheld", "dismissed"]).nullable(),
+  resolution: z.string().nullable(),
+  resolvedOn: z.string().nullable(),
+});
+export type ObjectionStatusView = z.infer<typeof objectionStatusView>;
+
 export const resolveObjectionInput = z.object({
   /** upheld (异议成立: the case goes back before the notice) or dismissed (异议不成立). */
   outcome: z.enum(["upheld", "dismissed"], { message: "处理结果应为 异议成立 或 异议不成立" }),

@@ -71,9 +71,11 @@ import {
   LEAD_SOURCE_LABELS,
   type NoticeBatchInput,
   type NoticeBatchView,
+  type ObjectionStatusView,
   type OpenCaseInput,
   objectionInput,
   openCaseInput,
+  receiptNumber,
   resolveObjectionInput,
   type StepData,
   sendBackInput,
@@ -1326,8 +1328,8 @@ export function createCasesService(deps: CasesDeps) {
               entry_id: Number(entry.id),
               case_id: Number(entry.case_id),
               village_code: villageCode,
-              objector: input.name ?? null,
-              contact: input.contact ?? null,
+              objector: input.name || null,
+              contact: input.contact || null,
               content: input.content,
               received_at: at,
               status: "open",
@@ -1364,6 +1366,36 @@ export function createCasesService(deps: CasesDeps) {
           if (attempt >= 2 || e instanceof AppError) throw e;
         }
       }
+    },
+
+    /**
+     * Where an objection stands, by its receipt number (public, no sign-in): received or
+     * resolved, and the resolution. Nothing about the objector, the household or the case.
+     */
+    async objectionStatus(raw: unknown): Promise<ObjectionStatusView> {
+      const parsed = receiptNumber.safeParse(raw);
+      if (!parsed.success)
+        throw invalid(parsed.error.issues[0]!.message, {
+          field: "receipt",
+          code: "request_invalid",
+        });
+      const receipt = parsed.data;
+      const o = await createCasesRepository(db).objectionByReceipt(receipt);
+      if (!o)
+        throw notFound(`没有回执号为 ${receipt} 的异议，请核对回执号`, {
+          field: "receipt",
+          code: "receipt_not_found",
+        });
+      const resolved = o.status === "resolved";
+      return {
+        receipt: o.receipt,
+        notice: o.title,
+        receivedOn: chinaDate(new Date(o.received_at)),
+        status: resolved ? "resolved" : "open",
+        outcome: resolved ? (o.outcome as "upheld" | "dismissed" | null) : null,
+        resolution: resolved ? o.resolution : null,
+        resolvedOn: resolved && o.resolved_at ? chinaDate(new Date(o.resolved_at)) : null,
+      };
     },
 
     /**

@@ -4,7 +4,7 @@
  * It renders only a batch's posted lines (group, head's name, size, change, risk category), so
  * it cannot show an ID number, a household's phone, bank or health details.
  */
-import type { NoticeBatchView } from "./cases.schema.ts";
+import type { NoticeBatchView, ObjectionStatusView } from "./cases.schema.ts";
 
 const esc = (text: string) =>
   text.replace(
@@ -38,6 +38,16 @@ const STYLE = `
   form label { display: block; margin: 3mm 0 1mm; }
   form select, form input, form textarea { width: 100%; font-size: 12pt; padding: 1.5mm; }
   form button { margin-top: 4mm; font-size: 13pt; padding: 2mm 8mm; }
+  .sheet--compact { min-height: 0; padding-top: 8mm; padding-bottom: 10mm; }
+  .sheet--compact form { margin-top: 0; padding-top: 0; border-top: none; }
+  form.lookup { display: flex; gap: 2mm; align-items: center; flex-wrap: wrap; }
+  form.lookup h2 { flex-basis: 100%; }
+  form.lookup input { flex: 1 1 60mm; width: auto; }
+  form.lookup button { margin-top: 0; }
+  dl.receipt { display: grid; grid-template-columns: 32mm 1fr; gap: 2mm 4mm; font-size: 13pt;
+    line-height: 1.7; margin: 0 0 6mm; }
+  dl.receipt dt { color: #444; }
+  dl.receipt dd { margin: 0; }
   @page { size: A4; margin: 0; }
   @media print {
     body { background: #fff; }
@@ -133,6 +143,17 @@ ${rows}
 </section>`;
 }
 
+/** The form that looks an objection up by its receipt number. */
+function lookupForm(receipt = ""): string {
+  return `
+<form class="no-print lookup" method="get" action="/notices/receipt">
+  <h2>查询异议办理情况</h2>
+  <label for="receipt-number">回执号</label>
+  <input id="receipt-number" name="number" maxlength="20" value="${esc(receipt)}" placeholder="如 YY20260701A1B2C3" required>
+  <button type="submit">查询</button>
+</form>`;
+}
+
 /** The public page of a village: every notice and announcement posted today. */
 export function villageNoticesPage(
   villageName: string,
@@ -142,7 +163,37 @@ export function villageNoticesPage(
     batches.length > 0
       ? batches.map((b) => sheet(b, true)).join("\n")
       : `<section class="sheet"><h1>${esc(villageName)}公示公告</h1><p class="empty">目前没有正在公示或公告的事项。</p></section>`;
-  return page(`${villageName}公示公告`, body);
+  return page(
+    `${villageName}公示公告`,
+    `${body}\n<section class="sheet sheet--compact no-print">${lookupForm()}</section>`,
+  );
+}
+
+const OUTCOMES: Record<string, string> = { upheld: "异议成立", dismissed: "异议不成立" };
+
+/** Where an objection stands, for the person who lodged it (by receipt number). */
+export function receiptPage(o: ObjectionStatusView | null, receipt = "", problem?: string): string {
+  const facts = o
+    ? `<dl class="receipt">
+<dt>回执号</dt><dd>${esc(o.receipt)}</dd>
+<dt>所涉公示</dt><dd>${esc(o.notice)}</dd>
+<dt>收到日期</dt><dd>${chineseDate(o.receivedOn)}</dd>
+<dt>办理状态</dt><dd>${o.status === "resolved" ? "已办结" : "已收到，正在调查核实"}</dd>
+${
+  o.status === "resolved"
+    ? `<dt>处理结果</dt><dd>${esc(OUTCOMES[o.outcome ?? ""] ?? "")}</dd>
+<dt>处理情况</dt><dd>${esc(o.resolution ?? "")}</dd>
+<dt>办结日期</dt><dd>${o.resolvedOn ? chineseDate(o.resolvedOn) : ""}</dd>`
+    : ""
+}
+</dl>`
+    : problem
+      ? `<p>${esc(problem)}</p>`
+      : "<p>请输入提交异议时得到的回执号。</p>";
+  return page(
+    "异议办理情况",
+    `<section class="sheet"><h1>异议办理情况</h1>${facts}${lookupForm(receipt)}</section>`,
+  );
 }
 
 /** One batch for printing (staff). */

@@ -8,6 +8,8 @@ export interface ApiErrorBody {
   message: string;
   field?: string;
   code?: string;
+  /** Why a case was refused (each condition that does not hold). */
+  reasons?: string[];
   detail?: Record<string, unknown>;
 }
 
@@ -17,6 +19,7 @@ export class ApiError extends Error {
   readonly field: string | undefined;
   readonly code: string | undefined;
   readonly detail: Record<string, unknown> | undefined;
+  readonly reasons: string[] | undefined;
 
   constructor(status: number, body: ApiErrorBody) {
     super(body.message);
@@ -26,6 +29,7 @@ export class ApiError extends Error {
     this.field = body.field;
     this.code = body.code;
     this.detail = body.detail;
+    this.reasons = body.reasons;
   }
 
   /** Someone else wrote the household since it was read (HTTP 409, `version_conflict`). */

@@ -3,10 +3,12 @@ import {
   AlertOutlined,
   AuditOutlined,
   EnvironmentOutlined,
+  FileDoneOutlined,
   ImportOutlined,
   LogoutOutlined,
   MenuFoldOutlined,
   MenuUnfoldOutlined,
+  NotificationOutlined,
   SafetyCertificateOutlined,
   TeamOutlined,
   UnorderedListOutlined,
@@ -22,6 +24,7 @@ import {
   useNavigate,
   useSearchParams,
 } from "react-router-dom";
+import { useCasesText } from "../cases/cases.i18n.ts";
 import { useI18n } from "../i18n/i18n.tsx";
 import { useExchangeText } from "../pages/exchange/exchange.i18n.ts";
 import { rootRegionOf, useSession } from "../session/session.tsx";
@@ -39,7 +42,7 @@ function initiallyCollapsed(): boolean {
 }
 
 /** Pages whose content follows the region chosen in the tree (`?region=`). */
-const REGION_PAGES = ["/households", "/signals", "/verifications"];
+const REGION_PAGES = ["/households", "/signals", "/verifications", "/cases", "/notice-batches"];
 
 /** The menu entry a path belongs to (a household page belongs to 农户信息). */
 function sectionOf(pathname: string): string {
@@ -50,6 +53,7 @@ function sectionOf(pathname: string): string {
 export function AppLayout() {
   const { t } = useI18n();
   const exchangeText = useExchangeText();
+  const casesText = useCasesText();
   const { user, signOut } = useSession();
   const { message } = App.useApp();
   const navigate = useNavigate();
@@ -96,6 +100,23 @@ export function AppLayout() {
           { key: "/signals", icon: <AlertOutlined />, label: t.layout.menu.signals },
           { key: "/verifications", icon: <UnorderedListOutlined />, label: t.layout.menu.tasks },
           { key: "/policy", icon: <AuditOutlined />, label: t.layout.menu.policy },
+        ]
+      : []),
+    ...(user.can.includes("case.read")
+      ? [
+          {
+            key: "cases",
+            icon: <FileDoneOutlined />,
+            label: casesText.menu,
+            children: [
+              { key: "/cases", icon: <FileDoneOutlined />, label: casesText.workList },
+              {
+                key: "/notice-batches",
+                icon: <NotificationOutlined />,
+                label: casesText.noticesMenu,
+              },
+            ],
+          },
         ]
       : []),
     ...(user.can.includes("household.create")

@@ -28,6 +28,7 @@ import dayjs from "dayjs";
 import { useCallback, useEffect, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import type { HistoryEntry, HouseholdDetail, MemberView } from "../api/types.ts";
+import { HouseholdCases } from "../cases/household-cases.tsx";
 import { CategoryTag, HouseholdTypeTag } from "../components/tags.tsx";
 import { errorText } from "../components/use-api-error.tsx";
 import { useI18n } from "../i18n/i18n.tsx";
@@ -275,6 +276,15 @@ export function HouseholdDetailPage() {
           householdNumber={h.householdNumber}
           villageCode={h.villageCode}
           version={h.version}
+        />
+      )}
+
+      {user.can.includes("case.read") && (
+        <HouseholdCases
+          householdNumber={h.householdNumber}
+          headName={h.headName}
+          version={h.version}
+          canOpen={!detail.asOf}
         />
       )}
 

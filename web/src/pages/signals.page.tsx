@@ -3,7 +3,7 @@
  * evidence in an expandable row, bulk assignment of verifications to a town or village, and
  * the outcome of a visit. The task view shows only signals that ask for a visit.
  */
-import { FormOutlined, SendOutlined } from "@ant-design/icons";
+import { FileAddOutlined, FormOutlined, SendOutlined } from "@ant-design/icons";
 import {
   App,
   Breadcrumb,
@@ -20,9 +20,11 @@ import {
 } from "antd";
 import type { ColumnsType } from "antd/es/table/index.js";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { Link, useSearchParams } from "react-router-dom";
+import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { api } from "../api/client.ts";
 import type { RegionPathItem } from "../api/types.ts";
+import { useCasesText } from "../cases/cases.i18n.ts";
+import { OpenCaseModal, type OpenCaseTarget } from "../cases/open-case-modal.tsx";
 import { useApiError } from "../components/use-api-error.tsx";
 import { useI18n } from "../i18n/i18n.tsx";
 import { AssignModal } from "../monitoring/assign-modal.tsx";
@@ -92,11 +94,15 @@ export function SignalsPage({ mode }: { mode: "signals" | "tasks" }) {
   const [selected, setSelected] = useState<number[]>([]);
   const [assigning, setAssigning] = useState(false);
   const [recording, setRecording] = useState<Signal | undefined>(undefined);
+  const [opening, setOpening] = useState<OpenCaseTarget | undefined>(undefined);
+  const casesText = useCasesText();
+  const navigate = useNavigate();
   const [tick, setTick] = useState(0);
 
   const canAssign = user.can.includes("verification.assign");
   const canRecord = user.can.includes("verification.record");
   const canSweep = user.can.includes("monitoring.sweep");
+  const canOpenCase = canRecord && user.can.includes("case.open");
 
   const query = useCallback(
     (after?: string): SignalQuery => ({
@@ -318,6 +324,25 @@ export function SignalsPage({ mode }: { mode: "signals" | "tasks" }) {
               {t.monitoring.record}
             </Button>
           )}
+          {canOpenCase && row.verification?.status === "open" && (
+            <Button
+              size="small"
+              type="link"
+              icon={<FileAddOutlined />}
+              onClick={(e) => {
+                e.stopPropagation();
+                const v = row.verification!;
+                setOpening({
+                  householdNumber: row.householdNumber,
+                  headName: row.headName,
+                  verification: { id: v.id, version: v.version },
+                });
+              }}
+              data-testid="open-case-from-task"
+            >
+              {casesText.openFromTask}
+            </Button>
+          )}
         </div>
       ),
     },
@@ -535,6 +560,15 @@ export function SignalsPage({ mode }: { mode: "signals" | "tasks" }) {
           reload();
         }}
         onReload={reload}
+      />
+      <OpenCaseModal
+        target={opening}
+        onClose={() => setOpening(undefined)}
+        onOpened={(opened) => {
+          setOpening(undefined);
+          message.success(casesText.opened(opened.case));
+          navigate(`/cases/${encodeURIComponent(opened.case)}`);
+        }}
       />
     </div>
   );
