@@ -1,5 +1,6 @@
 /** The services of every module, wired to one database and one clock. */
 import type { Database } from "../db/connect.ts";
+import { createAssistanceService } from "../modules/assistance/index.ts";
 import { createAuthService } from "../modules/auth/index.ts";
 import { createCasesService, type FileStore, localFileStore } from "../modules/cases/index.ts";
 import { createExchangeService } from "../modules/exchange/index.ts";
@@ -53,6 +54,7 @@ export function createServices({
     policyVersions: createPolicyVersionsService({ ...deps, policies, published }),
     exchange: createExchangeService({ ...deps, registry }),
     cases: createCasesService({ ...deps, policies, registry, monitoring, signals, files }),
+    assistance: createAssistanceService({ ...deps, policies, files }),
   };
 }
 export type Services = ReturnType<typeof createServices>;
