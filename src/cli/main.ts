@@ -1,4 +1,5 @@
 /** The `fangpin` command line: one file per command, dispatched here. */
+import { cadreAddCommand, measureAddCommand, measuresCommand, pairCommand } from "./assistance.ts";
 import {
   caseAdvanceCommand,
   caseAnnounceCommand,
@@ -41,6 +42,10 @@ const COMMANDS: Command[] = [
   caseNoticeCommand,
   caseApproveCommand,
   caseAnnounceCommand,
+  cadreAddCommand,
+  pairCommand,
+  measureAddCommand,
+  measuresCommand,
 ];
 
 function help(): string {
