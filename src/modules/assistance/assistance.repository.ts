@@ -486,6 +486,26 @@ export function createAssistanceRepository(db: Kysely<DB>, engine: Engine) {
       };
     },
 
+    async regionNames(codes: string[]) {
+      const rows = await db
+        .selectFrom("regions")
+        .select(["code", "name"])
+        .where("code", "in", codes)
+        .execute();
+      return new Map(rows.map((r) => [r.code, r.name]));
+    },
+
+    async teamContacts(village: string) {
+      return db
+        .selectFrom("work_team_members")
+        .select(["name", "role", "phone"])
+        .where("village_code", "=", village)
+        .where("status", "=", "active")
+        .where("role", "in", ["first_secretary", "leader"])
+        .orderBy("id")
+        .execute();
+    },
+
     // ── Coverage (政策到位率) ───────────────────────────────────────────────────────
     /**
      * Per monitored household in scope: its risk factors each with whether a measure (not

@@ -47,6 +47,7 @@ import {
   type VisitInput,
   visitInput,
 } from "./assistance.schema.ts";
+import type { CardData } from "./card.html.ts";
 
 export interface AssistanceDeps {
   db: Kysely<DB>;
@@ -913,12 +914,27 @@ export function createAssistanceService(deps: AssistanceDeps) {
     },
 
     /** The data of the assistance card (明白卡); never an ID number. */
-    async card(actor: Actor, householdNumber: string) {
+    async card(actor: Actor, householdNumber: string): Promise<CardData> {
       const plan = await this.plan(actor, householdNumber);
-      const policy = policyFor(plan.household.villageCode);
+      const village = plan.household.villageCode;
+      const policy = policyFor(village);
+      const r = repo();
+      const [names, team] = await Promise.all([
+        r.regionNames([village, village.slice(0, 9)]),
+        r.teamContacts(village),
+      ]);
+      const hotline = policy.parameters.objectionHotline;
+      if (hotline === undefined)
+        throw new AppError("unexpected_state", `政策 ${policy.id} 未规定 objectionHotline`, {
+          code: "policy_incomplete",
+        });
       return {
         ...plan,
-        hotline: String(policy.parameters.objectionHotline ?? "12317"),
+        villageName: names.get(village) ?? null,
+        townName: names.get(village.slice(0, 9)) ?? null,
+        team,
+        hotline: String(hotline),
+        printedOn: today(),
       };
     },
   };

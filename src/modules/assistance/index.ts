@@ -1,4 +1,6 @@
 /** Assistance (帮扶): cadres, pairings under quotas, plans and measures, visits, work teams, coverage, the card. */
+
+export { registerAssistanceRoutes } from "./assistance.routes.ts";
 export {
   CADRE_STATUSES,
   type CadreView,
