@@ -1,13 +1,20 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachEngine } from "../../../test/engines.ts";
 import { household, VILLAGE_A, VILLAGE_B } from "../../../test/factories.ts";
 import { AppError } from "../../core/errors.ts";
+import { parseRule } from "../../core/rules/ast.ts";
+import { checkRule } from "../../core/rules/check.ts";
+import { compileJs } from "../../core/rules/js.ts";
+import { compileSql } from "../../core/rules/sql.ts";
 import { createServices, type Services } from "../../server/services.ts";
 import { type Actor, SYSTEM_ACTOR } from "../auth/index.ts";
 import { localFileStore } from "../cases/index.ts";
+import { createColumnarRepository } from "../monitoring/columnar.repository.ts";
+import { ColumnarSnapshot } from "../monitoring/columnar.ts";
 import type { CreateHouseholdInput } from "../registry/index.ts";
 
 const actor = (id: number, username: string, role: Actor["role"], regionCode: string): Actor => ({
@@ -406,5 +413,47 @@ describeEachEngine("assistance", (database) => {
     expect(own.monitored).toBe(2);
     expect(own.gaps.every((g) => g.villageCode === VILLAGE_A)).toBe(true);
     expect((await failure(s.assistance.coverage(cunA, VILLAGE_B))).kind).toBe("not_found");
+  });
+
+  it("gives rules the household's assistance facts, the same in SQL and in JS", async () => {
+    setDay("2026-08-10");
+    const d = database();
+    const snapshot = await ColumnarSnapshot.load(createColumnarRepository(d.db), ["36", "37"]);
+    // a1: a delivered 健康帮扶 and a stopped microloan; a2: a development measure; b1: none.
+    const rules = {
+      "h.measureCount >= 1": [no(a1), no(a2)],
+      "h.measureCount > 0 && h.developmentMeasureCount == 0": [no(a1)],
+      "h.developmentMeasureCount == 1": [no(a2)],
+      "h.helperCount == 0 && h.monitored": [no(a2)],
+      "h.helperCount == 1": [no(a1), no(b1)],
+    };
+    for (const [text, expected] of Object.entries(rules)) {
+      const checked = checkRule(parseRule(text), {});
+      const where = compileSql(checked, { engine: d.engine, params: {}, today: "2026-08-10" });
+      const viaSql = await sql<{
+        n: string;
+      }>`SELECT household_number AS n FROM households h WHERE ${sql.raw(where)} ORDER BY household_number`.execute(
+        d.db,
+      );
+      expect(
+        viaSql.rows.map((r) => r.n),
+        text,
+      ).toEqual(expected.sort());
+      const rule = compileJs(checked, { params: {}, today: "2026-08-10" });
+      expect(await snapshot.ensure(rule.needs)).toEqual([]);
+      const out = new Uint8Array(snapshot.rows);
+      rule.bind(snapshot).run(out);
+      const ids = new Set<number>();
+      for (let r = 0; r < snapshot.rows; r++) if (out[r] === 2) ids.add(snapshot.ids[r]!);
+      const numbers = await d.db
+        .selectFrom("households")
+        .select(["id", "household_number"])
+        .execute();
+      const viaJs = numbers
+        .filter((h) => ids.has(Number(h.id)))
+        .map((h) => h.household_number)
+        .sort();
+      expect(viaJs, text).toEqual(expected.sort());
+    }
   });
 });
