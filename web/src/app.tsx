@@ -9,6 +9,9 @@ import { useEffect } from "react";
 import { BrowserRouter, Navigate, Route, Routes, useParams } from "react-router-dom";
 import { AppLayout } from "./components/app-layout.tsx";
 import { I18nProvider, useI18n } from "./i18n/i18n.tsx";
+import { CadresPage } from "./pages/assistance/cadres.page.tsx";
+import { HelperPage } from "./pages/assistance/helper.page.tsx";
+import { HouseholdPlanPage } from "./pages/assistance/household-plan.page.tsx";
 import { ImportPage } from "./pages/exchange/import.page.tsx";
 import { HouseholdDetailPage } from "./pages/household-detail.page.tsx";
 import { HouseholdListPage } from "./pages/household-list.page.tsx";
@@ -74,6 +77,9 @@ function Routed() {
         <Route path="/verifications" element={<SignalsPage key="tasks" mode="tasks" />} />
         <Route path="/policy" element={<PolicyPage />} />
         <Route path="/imports" element={<ImportPage />} />
+        <Route path="/assist" element={<CadresPage />} />
+        <Route path="/assist/mine" element={<HelperPage />} />
+        <Route path="/assist/households/:householdNumber" element={<HouseholdPlanPage />} />
       </Route>
       <Route path="*" element={<Navigate to="/households" replace />} />
     </Routes>

@@ -3,6 +3,7 @@ import {
   AlertOutlined,
   AuditOutlined,
   EnvironmentOutlined,
+  HeartOutlined,
   ImportOutlined,
   LogoutOutlined,
   MenuFoldOutlined,
@@ -23,6 +24,7 @@ import {
   useSearchParams,
 } from "react-router-dom";
 import { useI18n } from "../i18n/i18n.tsx";
+import { useAssistanceText } from "../pages/assistance/assistance.i18n.ts";
 import { useExchangeText } from "../pages/exchange/exchange.i18n.ts";
 import { rootRegionOf, useSession } from "../session/session.tsx";
 import { LanguageSwitch } from "./language-switch.tsx";
@@ -31,10 +33,13 @@ import { RegionTree } from "./region-tree.tsx";
 const SIDER_KEY = "fangpin.sider";
 
 function initiallyCollapsed(): boolean {
+  // On a phone the tree would take the whole screen: folded unless the user opened it.
+  const narrow = typeof window !== "undefined" && window.innerWidth < 768;
   try {
-    return localStorage.getItem(SIDER_KEY) === "collapsed";
+    const chosen = localStorage.getItem(SIDER_KEY);
+    return chosen === null ? narrow : chosen === "collapsed";
   } catch {
-    return false;
+    return narrow;
   }
 }
 
@@ -50,6 +55,7 @@ function sectionOf(pathname: string): string {
 export function AppLayout() {
   const { t } = useI18n();
   const exchangeText = useExchangeText();
+  const assistanceText = useAssistanceText();
   const { user, signOut } = useSession();
   const { message } = App.useApp();
   const navigate = useNavigate();
@@ -100,6 +106,15 @@ export function AppLayout() {
       : []),
     ...(user.can.includes("household.create")
       ? [{ key: "/imports", icon: <ImportOutlined />, label: exchangeText.menu }]
+      : []),
+    ...(user.can.includes("assistance.read")
+      ? [
+          {
+            key: user.role === "helper" ? "/assist/mine" : "/assist",
+            icon: <HeartOutlined />,
+            label: assistanceText.menu,
+          },
+        ]
       : []),
   ];
   const section = sectionOf(location.pathname);
