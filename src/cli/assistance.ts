@@ -184,3 +184,29 @@ export const measuresCommand: Command = {
     });
   },
 };
+
+export const measuresImportCommand: Command = {
+  name: "measures import",
+  summary: "把国家监测系统导入文件中的帮扶列（产业帮扶…基础设施建设）转为帮扶措施（可重复运行）",
+  usage: [
+    "fangpin measures import --region <区划代码> --as <用户名> [--date YYYY-MM-DD] [--db <url>] [--json]",
+    '输出：{"measures":n,"households":n}',
+  ].join("\n"),
+  options: {
+    region: { type: "string" },
+    date: { type: "string" },
+    as: { type: "string" },
+  },
+  async run({ values }, out) {
+    const region = required(values, "region", this);
+    await withServices(values, async (services) => {
+      const actor = await asUser(services, values, this);
+      const r = await services.assistance.importNational(
+        actor,
+        region,
+        values.date ? String(values.date) : undefined,
+      );
+      out.result(r, `已从导入数据生成 ${r.measures} 项帮扶措施（${r.households} 户）`);
+    });
+  },
+};

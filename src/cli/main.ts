@@ -1,5 +1,11 @@
 /** The `fangpin` command line: one file per command, dispatched here. */
-import { cadreAddCommand, measureAddCommand, measuresCommand, pairCommand } from "./assistance.ts";
+import {
+  cadreAddCommand,
+  measureAddCommand,
+  measuresCommand,
+  measuresImportCommand,
+  pairCommand,
+} from "./assistance.ts";
 import {
   caseAdvanceCommand,
   caseAnnounceCommand,
@@ -46,6 +52,7 @@ const COMMANDS: Command[] = [
   pairCommand,
   measureAddCommand,
   measuresCommand,
+  measuresImportCommand,
 ];
 
 function help(): string {

@@ -44,6 +44,7 @@ export function createServices({
   const monitoring = createMonitoringService({ ...deps, policies });
   const registry = createRegistryService({ ...deps, onChanged: monitoring.reevaluate });
   const signals = createSignalsService({ ...deps, policies });
+  const assistance = createAssistanceService({ ...deps, policies, files });
   return {
     auth: createAuthService(deps),
     regions: createRegionsService(deps),
@@ -52,9 +53,13 @@ export function createServices({
     monitoring,
     signals,
     policyVersions: createPolicyVersionsService({ ...deps, policies, published }),
-    exchange: createExchangeService({ ...deps, registry }),
+    exchange: createExchangeService({
+      ...deps,
+      registry,
+      assistanceColumns: (ids) => assistance.nationalColumns(ids),
+    }),
     cases: createCasesService({ ...deps, policies, registry, monitoring, signals, files }),
-    assistance: createAssistanceService({ ...deps, policies, files }),
+    assistance,
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -486,6 +486,48 @@ export function createAssistanceRepository(db: Kysely<DB>, engine: Engine) {
       };
     },
 
+    /** Extra attributes (import columns without a field) of households in scope and their members. */
+    async extras(scope: Scope) {
+      const households = await inScope(
+        db
+          .selectFrom("households")
+          .select(["id", "household_number", "village_code", "extra"])
+          .where("extra", "is not", null),
+        "village_code",
+        scope,
+      ).execute();
+      const members = await inScope(
+        db
+          .selectFrom("members as m")
+          .innerJoin("households", "households.id", "m.household_id")
+          .select([
+            "households.id",
+            "households.household_number",
+            "households.village_code",
+            "m.extra",
+          ])
+          .where("m.status", "=", "active")
+          .where("m.extra", "is not", null),
+        "households.village_code",
+        scope,
+      ).execute();
+      return [...households, ...members];
+    },
+
+    /** Measures (not stopped) of households by id, for the national export. */
+    async measuresOf(ids: number[]) {
+      if (ids.length === 0) return [];
+      return db
+        .selectFrom("assistance_measures")
+        .select(["household_id", "category", "name", "note", "source"])
+        .where("household_id", "in", ids)
+        .where("status", "<>", "stopped")
+        .orderBy("household_id")
+        .orderBy("date")
+        .orderBy("id")
+        .execute();
+    },
+
     async regionNames(codes: string[]) {
       const rows = await db
         .selectFrom("regions")

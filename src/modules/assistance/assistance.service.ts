@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { Kysely, Selectable } from "kysely";
 import type { z } from "zod";
 import { chinaDate } from "../../core/dates.ts";
+import { isRealDate } from "../../core/id-number.ts";
 import { AppError, conflict, invalid, notAllowed, notFound } from "../../core/errors.ts";
 import { addDays } from "../../core/workflow.ts";
 import type { Engine } from "../../db/connect.ts";
@@ -17,6 +18,7 @@ import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
 import { type Actor, assertCan, can, inScope, scopeRange } from "../auth/index.ts";
 import { checkAttachment, type FileStore } from "../cases/index.ts";
+import { normalizeHeader } from "../exchange/index.ts";
 import type { CompiledPolicy, PolicyService } from "../policy/index.ts";
 import {
   type AssistanceRepository,
@@ -911,6 +913,107 @@ export function createAssistanceService(deps: AssistanceDeps) {
             missingDevelopment: h.labour && !h.dev,
           })),
       };
+    },
+
+    /**
+     * Creates measures from the assistance columns of the national export (产业帮扶 … 基础设施建设)
+     * that the importer kept as extra attributes: one measure per household and category with a
+     * non-empty cell, from the first catalogue entry of that category, delivered, the cell's text
+     * as its note, source `national`. Re-running adds nothing already imported. One transaction.
+     */
+    async importNational(actor: Actor, region: string, on?: string) {
+      assertCan(actor, "assistance.plan");
+      if (actor.role === "helper")
+        throw notAllowed("帮扶干部不能批量导入帮扶措施", { code: "action_not_allowed" });
+      if (!/^\d{2,12}$/.test(region))
+        throw invalid("区划代码格式不正确", { field: "region", code: "region_invalid" });
+      if (!inScope(actor, region))
+        throw notFound(`区划 ${region} 不在您的管辖范围内`, { code: "region_not_found" });
+      if (on !== undefined && !(/^\d{4}-\d{2}-\d{2}$/.test(on) && isRealDate(on)))
+        throw invalid("措施日期应为 YYYY-MM-DD 格式的有效日期", { field: "date", code: "date_invalid" });
+      const date = on ?? today();
+      const rows = await repo().extras(scopeRange(region));
+      const at = now().toISOString();
+      return db.transaction().execute(async (trx) => {
+        const r = repo(trx);
+        let created = 0;
+        let households = 0;
+        const byHousehold = new Map<number, (typeof rows)[number][]>();
+        for (const row of rows) {
+          const list = byHousehold.get(Number(row.id)) ?? [];
+          list.push(row);
+          byHousehold.set(Number(row.id), list);
+        }
+        for (const [id, list] of byHousehold) {
+          const policy = policyFor(list[0]!.village_code);
+          const texts = new Map<string, string>();
+          for (const row of list) {
+            const extra = JSON.parse(row.extra!) as Record<string, unknown>;
+            for (const m of policy.measures) {
+              const v = extra[normalizeHeader(m.category)];
+              const text = v === null || v === undefined ? "" : String(v).trim();
+              if (text && !["无", "否", "-", "—"].includes(text) && !texts.has(m.category))
+                texts.set(m.category, text);
+            }
+          }
+          if (texts.size === 0) continue;
+          const existing = await r.measures(id);
+          let added = 0;
+          for (const [category, text] of texts) {
+            if (
+              existing.some(
+                (e) => e.source === "national" && e.category === category && e.note === text,
+              )
+            )
+              continue;
+            const entry = policy.measures.find((m) => m.category === category)!;
+            await r.insertMeasure({
+              household_id: id,
+              village_code: list[0]!.village_code,
+              code: entry.code,
+              category: entry.category,
+              name: entry.name,
+              development: entry.development ? 1 : 0,
+              amount_fen: 0,
+              date,
+              status: "delivered",
+              note: text.slice(0, 500),
+              source: "national",
+              created_at: at,
+              created_by: actorName(actor),
+              updated_at: at,
+            });
+            added++;
+          }
+          if (added > 0) households++;
+          created += added;
+        }
+        await audit(trx, actor, at, "assistance.measure.import", {
+          targetType: "region",
+          targetId: region,
+          regionCode: region,
+          detail: { measures: created, households },
+        });
+        return { measures: created, households };
+      });
+    },
+
+    /**
+     * For the national export: per household id, the texts of the assistance columns by
+     * category — the names of its measures (not stopped); an imported one gives back its text.
+     */
+    async nationalColumns(ids: number[]): Promise<Map<number, Record<string, string>>> {
+      const out = new Map<number, Record<string, string>>();
+      for (const m of await repo().measuresOf(ids)) {
+        const id = Number(m.household_id);
+        const cells = out.get(id) ?? {};
+        const text = m.source === "national" && m.note ? m.note : m.name;
+        const key = normalizeHeader(m.category);
+        const have = cells[key] ? cells[key].split("、") : [];
+        if (!have.includes(text)) cells[key] = [...have, text].join("、");
+        out.set(id, cells);
+      }
+      return out;
     },
 
     /** The data of the assistance card (明白卡); never an ID number. */
