@@ -160,6 +160,13 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     const unpaired = fixture.households[5]!.household.householdNumber!;
     await county.locator(".ant-table-row", { hasText: unpaired }).waitFor();
     await county.screenshot({ path: join(SHOTS, "assist-cadres.png") });
+    // Coverage: household 3 has a 就业帮扶 measure, nothing for 因病 or 缺劳动力.
+    await county.getByRole("tab", { name: /政策到位率/ }).click();
+    const gap = county.getByTestId("coverage").locator(".ant-table-row", { hasText: number });
+    await gap.waitFor();
+    expect(await gap.textContent()).toContain("因病");
+    expect(await county.getByTestId("coverage").textContent()).toContain("0 / 3 户");
+    await county.screenshot({ path: join(SHOTS, "assist-coverage.png") });
     await county.close();
   });
 });

@@ -79,6 +79,15 @@ export const assistanceZh = {
   report: (h: number, p: number, v: number, m: number) =>
     `监测户和脱贫户 ${h} 户，已结对 ${p} 户；本月走访 ${v} 次，落实措施 ${m} 项`,
   assistanceLink: "帮扶",
+  coverage: "政策到位率",
+  riskCoverage: "风险有对应措施",
+  developmentCoverage: "有劳动力户有开发式措施",
+  ofHouseholds: (n: number, d: number) => `${n} / ${d} 户`,
+  risk: "风险",
+  covered: "有对应措施",
+  gaps: "缺口清单",
+  missingRisks: "缺少措施的风险",
+  missingDevelopment: "缺开发式措施",
 };
 export type AssistanceText = typeof assistanceZh;
 
@@ -154,6 +163,15 @@ export const assistanceEn: AssistanceText = {
   report: (h: number, p: number, v: number, m: number) =>
     `${h} monitored or formerly poor households, ${p} paired; ${v} visits and ${m} measures delivered this month`,
   assistanceLink: "Assistance",
+  coverage: "Policy delivery",
+  riskCoverage: "Risks answered by a measure",
+  developmentCoverage: "Households with labour with a development measure",
+  ofHouseholds: (n: number, d: number) => `${n} / ${d} households`,
+  risk: "Risk",
+  covered: "Answered",
+  gaps: "Gaps",
+  missingRisks: "Risks without a measure",
+  missingDevelopment: "No development measure",
 };
 
 export function useAssistanceText(): AssistanceText {

@@ -14,6 +14,7 @@ import {
   Modal,
   Select,
   Space,
+  Statistic,
   Table,
   Tabs,
   Tag,
@@ -22,8 +23,10 @@ import {
 import dayjs, { type Dayjs } from "dayjs";
 import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
+import { labelFor, RISK_FACTORS } from "../../../../src/core/vocab.ts";
 import { api } from "../../api/client.ts";
 import { useApiError } from "../../components/use-api-error.tsx";
+import { useI18n } from "../../i18n/i18n.tsx";
 import { useSession } from "../../session/session.tsx";
 import { useAssistanceText } from "./assistance.i18n.ts";
 import type { CadreView, HouseholdBrief, TeamReport } from "./assistance-api.ts";
@@ -217,6 +220,7 @@ export function CadresPage() {
               />
             ),
           },
+          { key: "coverage", label: a.coverage, children: <Coverage /> },
           { key: "team", label: a.workTeam, children: <WorkTeam /> },
         ]}
       />
@@ -392,6 +396,81 @@ function WorkTeam() {
           </Form>
         </Card>
       )}
+    </Space>
+  );
+}
+
+interface CoverageView {
+  monitored: number;
+  riskCovered: number;
+  riskCoverage: number | null;
+  withLabour: number;
+  developmentCovered: number;
+  developmentCoverage: number | null;
+  byRisk: { risk: string; households: number; covered: number }[];
+  gaps: (HouseholdBrief & { missingRisks: string[]; missingDevelopment: boolean })[];
+}
+
+const percent = (v: number | null) => (v === null ? "—" : `${(v * 100).toFixed(1)}%`);
+
+/** 政策到位率 of the user's region with the gap list. */
+function Coverage() {
+  const a = useAssistanceText();
+  const { fieldLang } = useI18n();
+  const showError = useApiError();
+  const [c, setC] = useState<CoverageView | null>(null);
+  useEffect(() => {
+    api.get<CoverageView>("/api/assistance/coverage").then(setC, (e) => showError(e));
+  }, [showError]);
+  if (!c) return null;
+  const risk = (code: string) => labelFor(RISK_FACTORS, code, fieldLang);
+  return (
+    <Space direction="vertical" style={{ width: "100%" }} data-testid="coverage">
+      <Space wrap size="large">
+        <Card size="small">
+          <Statistic title={a.riskCoverage} value={percent(c.riskCoverage)} />
+          {a.ofHouseholds(c.riskCovered, c.monitored)}
+        </Card>
+        <Card size="small">
+          <Statistic title={a.developmentCoverage} value={percent(c.developmentCoverage)} />
+          {a.ofHouseholds(c.developmentCovered, c.withLabour)}
+        </Card>
+      </Space>
+      <Table
+        rowKey="risk"
+        size="small"
+        pagination={false}
+        dataSource={c.byRisk}
+        columns={[
+          { title: a.risk, dataIndex: "risk", render: risk },
+          {
+            title: a.covered,
+            render: (_: unknown, r: CoverageView["byRisk"][number]) =>
+              a.ofHouseholds(r.covered, r.households),
+          },
+        ]}
+      />
+      <Typography.Title level={5}>{a.gaps}</Typography.Title>
+      <Table
+        rowKey="householdNumber"
+        size="small"
+        dataSource={c.gaps}
+        scroll={{ x: true }}
+        columns={[
+          { title: a.household, dataIndex: "householdNumber", render: householdLink },
+          { title: a.head, dataIndex: "headName" },
+          {
+            title: a.missingRisks,
+            dataIndex: "missingRisks",
+            render: (rs: string[]) => rs.map(risk).join("、"),
+          },
+          {
+            title: a.missingDevelopment,
+            dataIndex: "missingDevelopment",
+            render: (v: boolean) => (v ? <Tag color="red">{a.missingDevelopment}</Tag> : null),
+          },
+        ]}
+      />
     </Space>
   );
 }
