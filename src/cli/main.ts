@@ -1,5 +1,12 @@
 /** The `fangpin` command line: one file per command, dispatched here. */
 import {
+  cadreAddCommand,
+  measureAddCommand,
+  measuresCommand,
+  measuresImportCommand,
+  pairCommand,
+} from "./assistance.ts";
+import {
   caseAdvanceCommand,
   caseAnnounceCommand,
   caseApproveCommand,
@@ -41,6 +48,11 @@ const COMMANDS: Command[] = [
   caseNoticeCommand,
   caseApproveCommand,
   caseAnnounceCommand,
+  cadreAddCommand,
+  pairCommand,
+  measureAddCommand,
+  measuresCommand,
+  measuresImportCommand,
 ];
 
 function help(): string {

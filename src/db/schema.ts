@@ -284,6 +284,99 @@ export interface AttachmentTable {
   uploaded_by: string;
 }
 
+export interface CadreTable {
+  id: Generated<number>;
+  region_code: string;
+  name: string;
+  unit: string;
+  post: string | null;
+  rank: string;
+  phone: string | null;
+  status: string;
+  status_changed_on: string | null;
+  user_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PairingTable {
+  id: Generated<number>;
+  cadre_id: number;
+  household_id: number;
+  village_code: string;
+  started_on: string;
+  start_reason: string | null;
+  ended_on: string | null;
+  end_reason: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+export interface AssistancePlanTable {
+  id: Generated<number>;
+  household_id: number;
+  village_code: string;
+  goal: string | null;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface AssistanceMeasureTable {
+  id: Generated<number>;
+  household_id: number;
+  village_code: string;
+  code: string;
+  category: string;
+  name: string;
+  development: number;
+  amount_fen: number;
+  date: string;
+  status: string;
+  note: string | null;
+  source: string;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+}
+
+export interface VisitTable {
+  id: Generated<number>;
+  household_id: number;
+  village_code: string;
+  cadre_id: number | null;
+  visited_on: string;
+  notes: string;
+  measures: string;
+  photo_key: string | null;
+  photo_mime: string | null;
+  photo_sha256: string | null;
+  created_at: string;
+  created_by: string;
+}
+
+export interface WorkTeamMemberTable {
+  id: Generated<number>;
+  village_code: string;
+  name: string;
+  unit: string;
+  role: string;
+  phone: string | null;
+  status: string;
+  created_at: string;
+}
+
+export interface WorkTeamAttendanceTable {
+  id: Generated<number>;
+  member_id: number;
+  village_code: string;
+  month: string;
+  days: number;
+  leader_visits: number;
+  note: string | null;
+  recorded_at: string;
+  recorded_by: string;
+}
+
 export interface DB {
   regions: RegionTable;
   households: HouseholdTable;
@@ -303,4 +396,11 @@ export interface DB {
   notice_entries: NoticeEntryTable;
   objections: ObjectionTable;
   attachments: AttachmentTable;
+  cadres: CadreTable;
+  pairings: PairingTable;
+  assistance_plans: AssistancePlanTable;
+  assistance_measures: AssistanceMeasureTable;
+  visits: VisitTable;
+  work_team_members: WorkTeamMemberTable;
+  work_team_attendance: WorkTeamAttendanceTable;
 }

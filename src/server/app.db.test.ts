@@ -20,7 +20,17 @@ describeEachEngine("HTTP API", (database) => {
   let theirs: CreateHouseholdInput;
   let theirMemberId = 0;
   let theirTaskId = 0;
-  const their = { case: "", batch: 0, objection: 0, attachment: 0 };
+  const their = {
+    case: "",
+    batch: 0,
+    objection: 0,
+    attachment: 0,
+    cadre: 0,
+    pairing: 0,
+    measure: 0,
+    visit: 0,
+    teamMember: 0,
+  };
   const filesDir = mkdtempSync(join(tmpdir(), "fangpin-files-"));
 
   beforeAll(async () => {
@@ -69,6 +79,52 @@ describeEachEngine("HTTP API", (database) => {
       })
     ).id;
     their.objection = (await services.cases.get(SYSTEM_ACTOR, their.case)).objections[0]!.id;
+    // Assistance of the other village: a cadre kept by its town, paired, a measure, a visit with
+    // a photo, a work-team member.
+    const townB = VILLAGE_B.slice(0, 9);
+    their.cadre = (
+      await services.assistance.addCadre(SYSTEM_ACTOR, {
+        name: "孔田干部",
+        unit: "孔田镇政府",
+        rank: "staff",
+        region: townB,
+      })
+    ).id;
+    their.pairing = Number(
+      (
+        await services.assistance.pair(SYSTEM_ACTOR, {
+          cadreId: their.cadre,
+          householdNumber: theirNumber,
+        })
+      ).pairing,
+    );
+    their.measure = (
+      await services.assistance.addMeasure(SYSTEM_ACTOR, theirNumber, {
+        code: "health.medical_assistance",
+        date: "2026-01-02",
+        status: "delivered",
+        amountFen: 1000,
+      })
+    ).id;
+    their.visit = (
+      await services.assistance.recordVisit(
+        SYSTEM_ACTOR,
+        theirNumber,
+        { visitedOn: "2026-01-02", notes: "走访" },
+        {
+          mime: "image/png",
+          data: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]),
+        },
+      )
+    ).id;
+    their.teamMember = (
+      await services.assistance.addTeamMember(SYSTEM_ACTOR, {
+        village: VILLAGE_B,
+        name: "孔田队员",
+        unit: "县某局",
+        role: "member",
+      })
+    ).id;
     theirMemberId = (await services.registry.get(SYSTEM_ACTOR, theirs.household.householdNumber!))
       .members[1]!.id;
     for (const [username, role, region] of [
@@ -196,6 +252,8 @@ describeEachEngine("HTTP API", (database) => {
       theirs.members[0]!.name!,
       theirs.members[1]!.idNumber!,
       their.case,
+      "孔田干部",
+      "孔田队员",
     ];
     const params: Record<string, string[]> = {
       householdNumber: [foreignNo],
@@ -207,6 +265,11 @@ describeEachEngine("HTTP API", (database) => {
       batchId: [String(their.batch)],
       objectionId: [String(their.objection)],
       attachmentId: [String(their.attachment)],
+      cadreId: [String(their.cadre)],
+      pairingId: [String(their.pairing)],
+      measureId: [String(their.measure)],
+      visitId: [String(their.visit)],
+      teamMemberId: [String(their.teamMember)],
     };
     const queries = [
       "",
@@ -217,6 +280,7 @@ describeEachEngine("HTTP API", (database) => {
       `?q=${encodeURIComponent(foreignTown.slice(-3))}`,
       `?q=${encodeURIComponent("孔田")}`,
       `?rule=income.below_line`,
+      `?village=${VILLAGE_B}&month=2026-01`,
       "?unmask=1",
       "?asOf=2030-01-01",
     ];
@@ -236,9 +300,24 @@ describeEachEngine("HTTP API", (database) => {
       village: VILLAGE_B,
       outcome: "dismissed",
       resolution: "越权处理",
+      // Assistance: a valid request about the other village's records.
+      cadreId: 1,
+      name: "入侵",
+      unit: "入侵单位",
+      rank: "staff",
+      status: "left",
+      code: "social.help",
+      date: "2026-01-03",
+      amountFen: 100,
+      visitedOn: "2026-01-03",
+      notes: "入侵",
+      goal: "入侵",
+      role: "member",
+      month: "2026-01",
+      days: 20,
     };
     const checked = routes.filter((r) =>
-      /^\/api\/(households|regions|signals|verifications|sweeps|cases|notice-batches|objections|attachments)/.test(
+      /^\/api\/(households|regions|signals|verifications|sweeps|cases|notice-batches|objections|attachments|assistance)/.test(
         r.url,
       ),
     );

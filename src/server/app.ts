@@ -13,6 +13,7 @@ import {
   validatorCompiler,
 } from "fastify-type-provider-zod";
 import type { Database } from "../db/connect.ts";
+import { registerAssistanceRoutes } from "../modules/assistance/index.ts";
 import { registerAuthRoutes } from "../modules/auth/index.ts";
 import {
   type FileStore,
@@ -94,6 +95,7 @@ export async function buildApp(
     registerPreviewRoutes(api, services);
     registerExchangeRoutes(api, services);
     registerCasesRoutes(api, services);
+    registerAssistanceRoutes(api, services);
   });
   // Public, without sign-in: a village's notices and the objection form.
   registerNoticeRoutes(app, services);

@@ -1,5 +1,6 @@
 /** The services of every module, wired to one database and one clock. */
 import type { Database } from "../db/connect.ts";
+import { createAssistanceService } from "../modules/assistance/index.ts";
 import { createAuthService } from "../modules/auth/index.ts";
 import { createCasesService, type FileStore, localFileStore } from "../modules/cases/index.ts";
 import { createExchangeService } from "../modules/exchange/index.ts";
@@ -43,6 +44,12 @@ export function createServices({
   const monitoring = createMonitoringService({ ...deps, policies });
   const registry = createRegistryService({ ...deps, onChanged: monitoring.reevaluate });
   const signals = createSignalsService({ ...deps, policies });
+  const assistance = createAssistanceService({
+    ...deps,
+    policies,
+    files,
+    onChanged: monitoring.reevaluate,
+  });
   return {
     auth: createAuthService(deps),
     regions: createRegionsService(deps),
@@ -51,8 +58,13 @@ export function createServices({
     monitoring,
     signals,
     policyVersions: createPolicyVersionsService({ ...deps, policies, published }),
-    exchange: createExchangeService({ ...deps, registry }),
+    exchange: createExchangeService({
+      ...deps,
+      registry,
+      assistanceColumns: (ids) => assistance.nationalColumns(ids),
+    }),
     cases: createCasesService({ ...deps, policies, registry, monitoring, signals, files }),
+    assistance,
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -11,6 +11,9 @@ import { AppLayout } from "./components/app-layout.tsx";
 import { I18nProvider, useI18n } from "./i18n/i18n.tsx";
 import { CaseDetailPage } from "./pages/case-detail.page.tsx";
 import { CasesPage } from "./pages/cases.page.tsx";
+import { CadresPage } from "./pages/assistance/cadres.page.tsx";
+import { HelperPage } from "./pages/assistance/helper.page.tsx";
+import { HouseholdPlanPage } from "./pages/assistance/household-plan.page.tsx";
 import { ImportPage } from "./pages/exchange/import.page.tsx";
 import { HouseholdDetailPage } from "./pages/household-detail.page.tsx";
 import { HouseholdListPage } from "./pages/household-list.page.tsx";
@@ -86,6 +89,9 @@ function Routed() {
         <Route path="/cases" element={<CasesPage />} />
         <Route path="/cases/:caseNumber" element={<CaseRoute />} />
         <Route path="/notice-batches" element={<NoticeBatchesPage />} />
+        <Route path="/assist" element={<CadresPage />} />
+        <Route path="/assist/mine" element={<HelperPage />} />
+        <Route path="/assist/households/:householdNumber" element={<HouseholdPlanPage />} />
       </Route>
       <Route path="*" element={<Navigate to="/households" replace />} />
     </Routes>

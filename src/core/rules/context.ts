@@ -25,7 +25,8 @@ export type DerivedName =
   | "h.monitored"
   | "h.townCode"
   | "m.age"
-  | "m.isHead";
+  | "m.isHead"
+  | AssistanceFact;
 
 export interface ContextField {
   type: RuleType;
@@ -84,6 +85,59 @@ export const HOUSEHOLD_CONTEXT: Record<string, ContextField> = {
   },
   townCode: { type: T.string, storage: { kind: "derived", name: "h.townCode" }, zh: "乡镇代码" },
 };
+
+/**
+ * 帮扶 — assistance facts of a household, kept in the assistance tables rather than on the
+ * household row: how many measures (not stopped) it has, how many of them development-type
+ * (开发式), how many helpers are paired with it now. sql.ts reads them through these
+ * subqueries over the households row `h`; the columnar snapshot loads the same subqueries as
+ * the columns named here, which js.ts reads.
+ */
+export type AssistanceFact = "h.measureCount" | "h.developmentMeasureCount" | "h.helperCount";
+
+export const ASSISTANCE_FACTS: Record<
+  AssistanceFact,
+  { column: string; sql: (h: string) => string }
+> = {
+  "h.measureCount": {
+    column: "@measures",
+    sql: (h) =>
+      `(SELECT COUNT(*) FROM assistance_measures af WHERE af.household_id = ${h}.id AND af.status <> 'stopped')`,
+  },
+  "h.developmentMeasureCount": {
+    column: "@development_measures",
+    sql: (h) =>
+      `(SELECT COUNT(*) FROM assistance_measures af WHERE af.household_id = ${h}.id AND af.status <> 'stopped' AND af.development = 1)`,
+  },
+  "h.helperCount": {
+    column: "@helpers",
+    sql: (h) =>
+      `(SELECT COUNT(*) FROM pairings af WHERE af.household_id = ${h}.id AND af.ended_on IS NULL)`,
+  },
+};
+
+/** The snapshot column of an assistance fact, and the subquery it is loaded with. */
+export const ASSISTANCE_COLUMNS: ReadonlyMap<string, (h: string) => string> = new Map(
+  Object.values(ASSISTANCE_FACTS).map((f) => [f.column, f.sql]),
+);
+
+Object.assign(HOUSEHOLD_CONTEXT, {
+  measureCount: {
+    type: T.int,
+    storage: { kind: "derived", name: "h.measureCount" },
+    zh: "帮扶措施数（未停止）",
+  },
+  developmentMeasureCount: {
+    type: T.int,
+    storage: { kind: "derived", name: "h.developmentMeasureCount" },
+    zh: "开发式帮扶措施数（未停止）",
+  },
+  helperCount: {
+    type: T.int,
+    storage: { kind: "derived", name: "h.helperCount" },
+    zh: "结对帮扶干部数（当前）",
+  },
+} satisfies Record<string, ContextField>);
 
 export const MEMBER_CONTEXT: Record<string, ContextField> = {
   ...Object.fromEntries(MEMBER_FIELDS.map((d) => [d.key, fromFieldDef(d)])),

@@ -20,7 +20,7 @@
  */
 import type { Node } from "./ast.ts";
 import type { Checked } from "./check.ts";
-import type { ContextField, PolicyParams } from "./context.ts";
+import { ASSISTANCE_FACTS, type ContextField, type PolicyParams } from "./context.ts";
 import type { RuleType } from "./types.ts";
 
 // ─── the columnar data a compiled rule reads ─────────────────────────────────────
@@ -780,6 +780,10 @@ class Generator {
         );
         return this.local("n", `${ages}[${birth.codes}[${idx}]]`);
       }
+      case "h.measureCount":
+      case "h.developmentMeasureCount":
+      case "h.helperCount":
+        return this.local("n", this.num("h", ASSISTANCE_FACTS[s.name].column, "i"));
       case "m.isHead": {
         const rel = this.text("m", "relationship", idx).coded!;
         const heads = this.once("isHead", `X.tri(${rel.dict}, "isHead", (s) => s === "户主")`, "t");

@@ -6,7 +6,12 @@
  */
 import type { Node } from "./ast.ts";
 import type { Checked } from "./check.ts";
-import type { ContextField, DerivedName, PolicyParams } from "./context.ts";
+import {
+  ASSISTANCE_FACTS,
+  type ContextField,
+  type DerivedName,
+  type PolicyParams,
+} from "./context.ts";
 
 export type SqlEngine = "sqlite" | "postgres";
 
@@ -117,6 +122,10 @@ export function compileSql(checked: Checked, options: SqlOptions): string {
         return `(${int(`substr(${T}, 1, 4)`)} - ${int(`substr(${alias}.birth_date, 1, 4)`)} - CASE WHEN substr(${T}, 6, 5) < substr(${alias}.birth_date, 6, 5) THEN 1 ELSE 0 END)`;
       case "m.isHead":
         return `(${alias}.relationship = '户主')`;
+      case "h.measureCount":
+      case "h.developmentMeasureCount":
+      case "h.helperCount":
+        return ASSISTANCE_FACTS[name].sql(h);
     }
   }
 

@@ -24,6 +24,12 @@ export const ACTIONS = [
   "case.batch",
   "notice.manage",
   "objection.resolve",
+  "assistance.read",
+  "cadre.manage",
+  "assistance.pair",
+  "assistance.plan",
+  "assistance.visit",
+  "workteam.manage",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -50,6 +56,13 @@ const RULES: Record<Action, readonly Role[]> = {
   "case.batch": ["admin", "county"],
   "notice.manage": STAFF,
   "objection.resolve": STAFF,
+  "assistance.read": READERS,
+  "cadre.manage": ["admin", "county", "town"],
+  "assistance.pair": ["admin", "county", "town"],
+  // A helper plans and visits only the households paired with them (checked by the service).
+  "assistance.plan": [...STAFF, "helper"],
+  "assistance.visit": [...STAFF, "helper"],
+  "workteam.manage": STAFF,
 };
 
 export function can(actor: Actor, action: Action): boolean {

@@ -11,6 +11,7 @@ export {
 export { type CasesService, createCasesService } from "./cases.service.ts";
 export {
   ATTACHMENT_TYPES,
+  checkAttachment,
   type FileStore,
   localFileStore,
   MAX_ATTACHMENT_BYTES,

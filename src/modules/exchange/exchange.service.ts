@@ -42,6 +42,11 @@ export interface ExchangeDeps {
   registry?: RegistryService;
   /** Where uploaded files of import jobs are kept (default: the system temp folder). */
   workDir?: string;
+  /**
+   * Texts of the assistance columns (产业帮扶 …) by household id and normalised header, from the
+   * assistance module's measures; they replace the stored extra attributes on export.
+   */
+  assistanceColumns?: (ids: number[]) => Promise<Map<number, Record<string, string>>>;
 }
 
 export interface Counts {
@@ -461,6 +466,9 @@ export function createExchangeService(deps: ExchangeDeps) {
         counties,
       );
       const members = await repo.activeMembers(page.map((h) => Number(h.id)));
+      const assistance = deps.assistanceColumns
+        ? await deps.assistanceColumns(page.map((h) => Number(h.id)))
+        : new Map<number, Record<string, string>>();
       const byHousehold = new Map<number, Record<string, unknown>[]>();
       for (const m of members) {
         const id = Number(m.household_id);
@@ -473,9 +481,14 @@ export function createExchangeService(deps: ExchangeDeps) {
         if (list.length === 0) continue;
         households++;
         const h = valuesOf(HOUSEHOLD_DEFS, row);
+        const cells = assistance.get(Number(row.id));
+        if (cells) h.extra = { ...((h.extra as Record<string, unknown> | null) ?? {}), ...cells };
         const where = names.get(String(row.village_code))!;
         for (const memberRow of list) {
           const m = valuesOf(MEMBER_DEFS, memberRow);
+          // The household's measures answer for its assistance columns, not a member's old text.
+          const mExtra = m.extra as Record<string, unknown> | null;
+          if (cells && mExtra) for (const k of Object.keys(cells)) delete mExtra[k];
           writer.row(nationalRow(columns, h, m, where, options.format));
           rows++;
         }

@@ -33,6 +33,8 @@ interface Draft {
   pci: number | null;
   /** Reported per-capita income in yuan when it should differ from the components. */
   reported?: number;
+  /** Assistance measures recorded for the household (modules/assistance). */
+  measures?: { category: string; development: boolean; status?: string }[];
 }
 type Tweak = (d: Draft) => void;
 
@@ -235,6 +237,12 @@ const eliminated = (values: Values = {}): Tweak =>
     eliminationMethod: "assisted",
     ...values,
   });
+/** Records an assistance measure for the household. */
+const measure =
+  (category: string, development: boolean, status = "delivered"): Tweak =>
+  (d) => {
+    d.measures = [...(d.measures ?? []), { category, development, status }];
+  };
 const dibao = { dibao: "rural" };
 const tekun = { tekun: "dispersed" };
 /** Head and spouse weak labour: the son (21–40, skilled) is the only full worker. */
@@ -446,6 +454,27 @@ const CASES: Record<string, Case> = {
           income({ business: 28_500, transfer: 3_000 }),
         ),
         all(monitored("2025-12"), onlySonWorks),
+      ],
+    },
+  },
+  "assistance.no_measure": {
+    hit: monitored("2026-04"),
+    evidence: { months: 2 },
+    miss: monitored("2026-06"),
+    more: {
+      hit: [all(monitored("2026-04"), measure("健康帮扶", false, "stopped"))],
+      miss: [all(monitored("2026-01"), measure("健康帮扶", false, "planned"))],
+    },
+  },
+  "assistance.labor_no_development_measure": {
+    hit: all(monitored("2025-12"), measure("健康帮扶", false)),
+    evidence: { months: 6, workers: 3 },
+    miss: all(monitored("2025-12"), measure("就业帮扶", true)),
+    more: {
+      hit: [all(monitored("2025-12"), measure("金融帮扶", true, "stopped"))],
+      miss: [
+        all(monitored("2026-01"), measure("健康帮扶", false)),
+        all(monitored("2025-12"), setAll({ laborSkill: "lost" })),
       ],
     },
   },
@@ -819,6 +848,7 @@ const CASES: Record<string, Case> = {
 // ── The households: a clean one, then each rule's hits and misses ────────────────────────
 
 interface Built {
+  measures: NonNullable<Draft["measures"]>;
   rule: string | null;
   kind: "hit" | "miss";
   /** Position among the rule's hits or misses (0 is the case's main one). */
@@ -830,7 +860,7 @@ let seed = 0;
 function build(rule: string | null, kind: "hit" | "miss", index: number, tweak: Tweak): Built {
   const d = clean(++seed);
   tweak(d);
-  return { rule, kind, index, input: finish(d) };
+  return { rule, kind, index, input: finish(d), measures: d.measures ?? [] };
 }
 
 const BUILT: Built[] = [build(null, "miss", 0, () => {})];
@@ -876,6 +906,32 @@ describeEachEngine("rule catalogue", (database) => {
       BUILT.map((b) => b.input),
       { source: "demo" },
     );
+    // Assistance measures, as the assistance module stores them.
+    const ids = new Map(
+      (await d.db.selectFrom("households").select(["id", "household_number"]).execute()).map(
+        (r) => [r.household_number, Number(r.id)],
+      ),
+    );
+    for (const b of BUILT)
+      for (const m of b.measures)
+        await d.db
+          .insertInto("assistance_measures")
+          .values({
+            household_id: ids.get(numberOf(b))!,
+            village_code: VILLAGE_A,
+            code: "test.measure",
+            category: m.category,
+            name: m.category,
+            development: m.development ? 1 : 0,
+            amount_fen: 0,
+            date: "2026-05-01",
+            status: m.status ?? "delivered",
+            source: "test",
+            created_at: "2026-05-01T00:00:00Z",
+            created_by: "test",
+            updated_at: "2026-05-01T00:00:00Z",
+          })
+          .execute();
     const monitoring = createMonitoringService({ db: d.db, engine: d.engine, now, policies });
     const sweep = await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
     expect(sweep.households).toBe(BUILT.length);

@@ -5,6 +5,7 @@
  */
 import { type Kysely, sql } from "kysely";
 import { HOUSEHOLD_FIELDS, MEMBER_FIELDS } from "../../core/registry-fields.ts";
+import { ASSISTANCE_COLUMNS } from "../../core/rules/context.ts";
 import type { DB } from "../../db/schema.ts";
 
 /** Columns a snapshot may read besides the field table's. */
@@ -39,9 +40,12 @@ function selectList(alias: "h" | "m", plan: ColumnPlan, known: Set<string>) {
     if (!known.has(column)) throw new Error(`unknown column ${name}`);
     return sql.ref(`${alias}.${column}`);
   };
-  const plain = plan.plain.map((name) =>
-    name.startsWith("#") ? sql<number>`length(${ref(name)})`.as(name) : ref(name).as(name),
-  );
+  const plain = plan.plain.map((name) => {
+    // Assistance facts (core/rules/context.ts) are subqueries over the household row.
+    const fact = alias === "h" ? ASSISTANCE_COLUMNS.get(name) : undefined;
+    if (fact) return sql<number>`${sql.raw(fact(alias))}`.as(name);
+    return name.startsWith("#") ? sql<number>`length(${ref(name)})`.as(name) : ref(name).as(name);
+  });
   const packed = plan.packed.map((group, g) => {
     if (group.length > PACK) throw new Error(`at most ${PACK} values pack into a number`);
     const terms = group.map((name, k) => {

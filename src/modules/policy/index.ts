@@ -14,6 +14,7 @@ export {
   resolvePolicy,
 } from "./policy.loader.ts";
 export {
+  type AssistancePolicy,
   CATEGORIES,
   type EffectivePolicy,
   type PolicyFile,

@@ -107,6 +107,14 @@ export function resolvePolicy(files: Map<string, PolicyFile>, leaf: PolicyFile):
     deadlines: {},
     quotas: {},
     measures: [],
+    // Null until a file in the chain sets it (the national file does).
+    assistance: {
+      visitEveryDays: null,
+      leaderVisitEveryDays: null,
+      workTeamMinDays: null,
+      ranks: {},
+      riskMeasures: {},
+    },
     rules: [],
     workflows: {},
   };
@@ -117,6 +125,10 @@ export function resolvePolicy(files: Map<string, PolicyFile>, leaf: PolicyFile):
     Object.assign(out.quotas, p.quotas);
     Object.assign(out.workflows, p.workflows);
     if (p.appliesTo !== undefined) out.appliesTo = p.appliesTo;
+    const { ranks, riskMeasures, ...frequencies } = p.assistance;
+    Object.assign(out.assistance, frequencies);
+    Object.assign(out.assistance.ranks, ranks);
+    Object.assign(out.assistance.riskMeasures, riskMeasures);
     if (p.income.countedTransfers) out.income.countedTransfers = p.income.countedTransfers;
     for (const m of p.measures) {
       const at = out.measures.findIndex((x) => x.code === m.code);

@@ -80,6 +80,30 @@ export const measureSchema = z.object({
   development: z.boolean().default(false),
 });
 
+/**
+ * 帮扶 — assistance: how often helpers visit, work-team attendance, the names of the quota ranks
+ * and which measure categories answer which risk factor (for coverage, 政策到位率).
+ */
+export const assistanceSchema = z.object({
+  /** 结对帮扶干部到户频次（天）：seed 004「每半个月到村帮扶不少于 1 次」 */
+  visitEveryDays: z.number().int().min(1).max(366).optional(),
+  /** 帮扶单位领导到村频次（天）：seed 004「每两个月到村调研不少于 1 次」 */
+  leaderVisitEveryDays: z.number().int().min(1).max(366).optional(),
+  /** 驻村工作队员每月在村最少天数：seed 004「每月不少于 20 天」 */
+  workTeamMinDays: z.number().int().min(0).max(31).optional(),
+  /** Chinese names of the ranks used as keys of `quotas` (county_leader → 县级领导). */
+  ranks: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.string().min(1).max(30)).optional(),
+  /** Risk factor code → the measure categories that answer it (因病 → 健康帮扶 …). */
+  riskMeasures: z.record(z.string(), z.array(z.string().min(1).max(30)).min(1)).optional(),
+});
+export type AssistancePolicy = {
+  visitEveryDays: number | null;
+  leaderVisitEveryDays: number | null;
+  workTeamMinDays: number | null;
+  ranks: Record<string, string>;
+  riskMeasures: Record<string, string[]>;
+};
+
 /** A number of days, or the name of an entry of `deadlines` (`noticeDays`). */
 const days = z.union([
   z.number().int().min(0).max(3650),
@@ -157,6 +181,7 @@ export const policyFileSchema = z
      * `appliesTo && when` (e.g. deregistered households raise nothing). Inherited unless given.
      */
     appliesTo: z.string().max(2000).optional(),
+    assistance: assistanceSchema.default({}),
     rules: z.array(ruleOverrideSchema).default([]),
     /** Case procedures by case type; a file that names a type replaces the inherited one. */
     workflows: z.partialRecord(z.enum(CASE_TYPES), workflowSchema).default({}),
@@ -192,6 +217,8 @@ export interface EffectivePolicy {
   measures: z.infer<typeof measureSchema>[];
   /** The households every rule watches (CEL), if limited. */
   appliesTo?: string;
+  /** Assistance frequencies, rank names and the risk → measure-category map. */
+  assistance: AssistancePolicy;
   /** Enabled rules only, in file order (inherited first). */
   rules: Rule[];
   /** Case procedures by case type. */

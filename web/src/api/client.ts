@@ -111,6 +111,7 @@ export const api = {
   post: <T>(path: string, body: unknown = {}, signal?: AbortSignal) =>
     request<T>("POST", path, body, signal),
   patch: <T>(path: string, body: unknown) => request<T>("PATCH", path, body),
+  put: <T>(path: string, body: unknown) => request<T>("PUT", path, body),
 };
 
 /** True when the promise was cancelled because the component no longer needs it. */

@@ -4,6 +4,7 @@ import {
   AuditOutlined,
   EnvironmentOutlined,
   FileDoneOutlined,
+  HeartOutlined,
   ImportOutlined,
   LogoutOutlined,
   MenuFoldOutlined,
@@ -26,6 +27,7 @@ import {
 } from "react-router-dom";
 import { useCasesText } from "../cases/cases.i18n.ts";
 import { useI18n } from "../i18n/i18n.tsx";
+import { useAssistanceText } from "../pages/assistance/assistance.i18n.ts";
 import { useExchangeText } from "../pages/exchange/exchange.i18n.ts";
 import { rootRegionOf, useSession } from "../session/session.tsx";
 import { LanguageSwitch } from "./language-switch.tsx";
@@ -34,10 +36,13 @@ import { RegionTree } from "./region-tree.tsx";
 const SIDER_KEY = "fangpin.sider";
 
 function initiallyCollapsed(): boolean {
+  // On a phone the tree would take the whole screen: folded unless the user opened it.
+  const narrow = typeof window !== "undefined" && window.innerWidth < 768;
   try {
-    return localStorage.getItem(SIDER_KEY) === "collapsed";
+    const chosen = localStorage.getItem(SIDER_KEY);
+    return chosen === null ? narrow : chosen === "collapsed";
   } catch {
-    return false;
+    return narrow;
   }
 }
 
@@ -54,6 +59,7 @@ export function AppLayout() {
   const { t } = useI18n();
   const exchangeText = useExchangeText();
   const casesText = useCasesText();
+  const assistanceText = useAssistanceText();
   const { user, signOut } = useSession();
   const { message } = App.useApp();
   const navigate = useNavigate();
@@ -121,6 +127,15 @@ export function AppLayout() {
       : []),
     ...(user.can.includes("household.create")
       ? [{ key: "/imports", icon: <ImportOutlined />, label: exchangeText.menu }]
+      : []),
+    ...(user.can.includes("assistance.read")
+      ? [
+          {
+            key: user.role === "helper" ? "/assist/mine" : "/assist",
+            icon: <HeartOutlined />,
+            label: assistanceText.menu,
+          },
+        ]
       : []),
   ];
   const section = sectionOf(location.pathname);

@@ -7,6 +7,7 @@ import {
   EditOutlined,
   EyeInvisibleOutlined,
   EyeOutlined,
+  HeartOutlined,
   HistoryOutlined,
   UserAddOutlined,
 } from "@ant-design/icons";
@@ -42,9 +43,11 @@ import { MemberForm } from "../registry/member-form.tsx";
 import { MembersTable } from "../registry/members-table.tsx";
 import { RemoveMember } from "../registry/remove-member.tsx";
 import { useUser } from "../session/session.tsx";
+import { useAssistanceText } from "./assistance/assistance.i18n.ts";
 
 export function HouseholdDetailPage() {
   const { t } = useI18n();
+  const assistanceText = useAssistanceText();
   const user = useUser();
   const navigate = useNavigate();
   const { householdNumber = "" } = useParams();
@@ -186,6 +189,9 @@ export function HouseholdDetailPage() {
               </Typography.Title>
               <HouseholdTypeTag code={h.householdType} />
               <CategoryTag code={h.monitoringCategory} showNone />
+              <Link to={`/assist/households/${h.householdNumber}`} data-testid="assistance-link">
+                <HeartOutlined /> {assistanceText.assistanceLink}
+              </Link>
               {h.monitoringCategory && h.riskEliminated !== null && (
                 <Typography.Text type={h.riskEliminated ? "success" : "danger"}>
                   {h.riskEliminated ? t.detail.riskEliminated : t.detail.riskNotEliminated}
