@@ -187,6 +187,28 @@ export function createRegistryRepository(db: Kysely<DB>) {
       return out;
     },
 
+    /** Inserts members; returns their ids with household and position. */
+    async insertMembersAt(
+      rows: Row[],
+    ): Promise<{ id: number; household_id: number; position: number }[]> {
+      const out: { id: number; household_id: number; position: number }[] = [];
+      const size = chunkFor(Object.keys(rows[0] ?? {}).length || 1);
+      for (let i = 0; i < rows.length; i += size) {
+        const r = await db
+          .insertInto("members")
+          .values(rows.slice(i, i + size) as Insertable<MemberTable>[])
+          .returning(["id", "household_id", "position"])
+          .execute();
+        for (const x of r)
+          out.push({
+            id: Number(x.id),
+            household_id: Number(x.household_id),
+            position: x.position,
+          });
+      }
+      return out;
+    },
+
     /** Applies a change if the household is still at `version`; returns whether it was. */
     async updateHousehold(id: number, version: number, patch: Row): Promise<boolean> {
       const r = await db
