@@ -4,7 +4,7 @@
  * means — never by the cell's type: an ID number stored as a number is an error, not a guess.
  */
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { type Readable, Transform } from "node:stream";
 import { parse as parseCsv } from "csv-parse";
 import { invalid } from "../../core/errors.ts";
@@ -13,6 +13,7 @@ import { type Fen, toHalfWidth as foldWidth, parseYuan } from "../../core/money.
 import { codeFor, type Vocab } from "../../core/vocab.ts";
 import { excel } from "./excel.ts";
 import { type BoundColumn, bindHeaders, isHeaderRow } from "./national.columns.ts";
+import { openFastXlsx } from "./national.xlsx.ts";
 
 /** A cell as read: text, a number, a boolean, a date (Excel date cells), or empty. */
 export type Cell = string | number | boolean | Date | null;
@@ -44,6 +45,11 @@ export interface ReadOptions {
   onBytes?: (read: number, total: number) => void;
   /** Rows to look through for the header (default 50). */
   headerSearchRows?: number;
+  /**
+   * xlsx reader: `fast` (national.xlsx.ts; falls back to exceljs for what it does not read) or
+   * `exceljs` (default: `fast`, or FANGPIN_XLSX_READER).
+   */
+  xlsxReader?: "fast" | "exceljs";
 }
 
 /** Title rows allowed above the header before the file is declared headerless. */
@@ -132,33 +138,19 @@ const isBlank = (cells: readonly Cell[]) =>
  */
 export async function openSheet(path: string, options: ReadOptions = {}): Promise<OpenedSheet> {
   const format = await detectFormat(path);
-  const { size } = await import("node:fs/promises").then((fs) => fs.stat(path));
-  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
-  // Bytes are counted in a pass-through stage: a "data" listener on the file itself would start
-  // it flowing before the reader is attached (exceljs loads lazily), and chunks would be lost.
-  let read = 0;
-  const input = file.pipe(
-    new Transform({
-      highWaterMark: 256 * 1024,
-      transform(chunk: Buffer, _enc, done) {
-        read += chunk.length;
-        options.onBytes?.(read, size);
-        done(null, chunk);
-      },
-    }),
-  );
-  file.on("error", (e) => input.destroy(e));
-  const source = format === "xlsx" ? xlsxRows(input) : csvRows(input);
-  const close = () => {
-    if (format === "xlsx") {
-      // An xlsx reader is never abandoned: see `xlsxRows`. What is left is read in the background.
-      void drain(source);
-      return;
-    }
-    file.destroy();
-    input.destroy();
-    void source.return(undefined).catch(() => {});
-  };
+  const opened =
+    format === "xlsx" && (options.xlsxReader ?? defaultXlsxReader()) === "fast"
+      ? await openFastXlsx(path, options.onBytes).catch(() => null)
+      : null;
+  const { source, close } = opened
+    ? {
+        source: opened.rows,
+        close: () => {
+          opened.close();
+          void opened.rows.return(undefined).catch(() => {});
+        },
+      }
+    : await openStream(path, format, options);
   const limit = options.headerSearchRows ?? HEADER_SEARCH_ROWS;
   const titleRows: SheetRow[] = [];
   try {
@@ -196,6 +188,46 @@ export async function openSheet(path: string, options: ReadOptions = {}): Promis
     { code: "header_not_found" },
   );
 }
+
+/** The file through exceljs' streaming reader (xlsx) or csv-parse. */
+async function openStream(
+  path: string,
+  format: FileFormat,
+  options: ReadOptions,
+): Promise<{ source: AsyncGenerator<SheetRow>; close: () => void }> {
+  const { size } = await stat(path);
+  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
+  // Bytes are counted in a pass-through stage: a "data" listener on the file itself would start
+  // it flowing before the reader is attached (exceljs loads lazily), and chunks would be lost.
+  let read = 0;
+  const input = file.pipe(
+    new Transform({
+      highWaterMark: 256 * 1024,
+      transform(chunk: Buffer, _enc, done) {
+        read += chunk.length;
+        options.onBytes?.(read, size);
+        done(null, chunk);
+      },
+    }),
+  );
+  file.on("error", (e) => input.destroy(e));
+  const source = format === "xlsx" ? xlsxRows(input) : csvRows(input);
+  const close = () => {
+    if (format === "xlsx") {
+      // An xlsx reader is never abandoned: see `xlsxRows`. What is left is read in the background.
+      void drain(source);
+      return;
+    }
+    file.destroy();
+    input.destroy();
+    void source.return(undefined).catch(() => {});
+  };
+  return { source, close };
+}
+
+/** `fast` (national.xlsx.ts) unless FANGPIN_XLSX_READER=exceljs. */
+const defaultXlsxReader = (): "fast" | "exceljs" =>
+  process.env.FANGPIN_XLSX_READER === "exceljs" ? "exceljs" : "fast";
 
 async function* dataRows(source: AsyncGenerator<SheetRow>): AsyncGenerator<SheetRow> {
   for await (const row of source) if (!isBlank(row.cells)) yield row;
