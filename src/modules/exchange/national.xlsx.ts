@@ -272,6 +272,15 @@ function rowCells(body: string, ctx: SheetContext): Cell[] {
   return out;
 }
 
+/**
+ * A copy of a string cut from the sheet's text. V8 makes a slice of 13 or more characters a view
+ * into its parent string, so one ID number kept from a row would keep the whole decoded chunk
+ * alive (hundreds of MB over a large file); prepending a character forces a flat copy.
+ */
+function own(s: string): string {
+  return s.length < 13 ? s : ` ${s}`.slice(1);
+}
+
 /** A cell's value; undefined for a cell with neither a value nor a formula. */
 function cellValue(
   inner: string,
@@ -314,7 +323,7 @@ function cellValue(
     case "inlineStr":
     case "str": {
       const s = ctx.utils.xmlDecode(v);
-      return s === "" ? null : s;
+      return s === "" ? null : own(s);
     }
     case "e":
       return v;

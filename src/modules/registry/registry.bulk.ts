@@ -11,21 +11,22 @@
  *   list of tens of thousands of parameters.
  * - Anything else (a Kysely instance not opened by `connect`): multi-row INSERTs through Kysely.
  *
- * Column lists come from the rows (every row of a call must have the same keys).
+ * Rows come as arrays of values in the column order of registry.mapping.ts.
  */
 import type BetterSqlite3 from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import { type Engine, sqliteHandle } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
+import { HOUSEHOLD_INSERT_COLUMNS, MEMBER_INSERT_COLUMNS } from "./registry.mapping.ts";
 import { createRegistryRepository } from "./registry.repository.ts";
 
 type Row = Record<string, unknown>;
 
 export interface NewHouseholdRows {
-  /** The household's columns (household_number included). */
-  household: Row;
-  /** Its members' columns, without household_id. */
-  members: Row[];
+  /** Values of `HOUSEHOLD_INSERT_COLUMNS` (registry.mapping.ts). */
+  household: unknown[];
+  /** Values of household_id + `MEMBER_INSERT_COLUMNS`; household_id is filled in here. */
+  members: unknown[][];
 }
 
 export interface InsertedHousehold {
@@ -37,7 +38,11 @@ export interface InsertedHousehold {
 /** Rows per PostgreSQL statement (the JSON parameter of one chunk stays a few MB). */
 const PG_CHUNK = 2000;
 
-/** Inserts households and their members; then the events `eventsFor` builds from the new ids. */
+const MEMBER_COLUMNS = ["household_id", ...MEMBER_INSERT_COLUMNS];
+const NUMBER_AT = HOUSEHOLD_INSERT_COLUMNS.indexOf("household_number");
+const POSITION_AT = MEMBER_COLUMNS.indexOf("position");
+
+/** Inserts households and their members; then the events `eventFor` builds from the new ids. */
 export interface BulkWriter {
   insertHouseholds(
     items: readonly NewHouseholdRows[],
@@ -50,6 +55,12 @@ export function bulkWriter(root: Kysely<DB>, trx: Kysely<DB>, engine: Engine): B
   if (engine === "postgres") return postgresWriter(trx);
   const raw = sqliteHandle(root);
   return raw ? sqliteWriter(raw) : kyselyWriter(trx);
+}
+
+function zip(columns: readonly string[], values: readonly unknown[]): Row {
+  const out: Row = {};
+  for (let i = 0; i < columns.length; i++) out[columns[i]!] = values[i];
+  return out;
 }
 
 // ─── SQLite ─────────────────────────────────────────────────────────────────────
@@ -84,23 +95,16 @@ function sqliteWriter(raw: BetterSqlite3.Database): BulkWriter {
     async insertHouseholds(items, eventFor) {
       const out: InsertedHousehold[] = [];
       if (items.length === 0) return out;
-      const hColumns = Object.keys(items[0]!.household);
-      const household = insertStatement(raw, "households", hColumns);
-      let member: BetterSqlite3.Statement | null = null;
-      let mColumns: string[] = [];
+      const household = insertStatement(raw, "households", HOUSEHOLD_INSERT_COLUMNS);
+      const member = insertStatement(raw, "members", MEMBER_COLUMNS);
       let event: BetterSqlite3.Statement | null = null;
       let eColumns: string[] = [];
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
-        const id = Number(household.run(valuesOf(item.household, hColumns)).lastInsertRowid);
+        const id = Number(household.run(item.household).lastInsertRowid);
         const memberIds: number[] = new Array(item.members.length);
         for (let k = 0; k < item.members.length; k++) {
-          const m = item.members[k]!;
-          if (!member) {
-            mColumns = ["household_id", ...Object.keys(m)];
-            member = insertStatement(raw, "members", mColumns);
-          }
-          const values = valuesOf(m, mColumns);
+          const values = item.members[k]!;
           values[0] = id;
           memberIds[k] = Number(member.run(values).lastInsertRowid);
         }
@@ -143,14 +147,17 @@ function postgresWriter(trx: Kysely<DB>): BulkWriter {
         const part = items.slice(start, start + PG_CHUNK);
         const households = await insertJson<{ id: number; household_number: string }>(
           "households",
-          part.map((p) => p.household),
+          part.map((p) => zip(HOUSEHOLD_INSERT_COLUMNS, p.household)),
           ["id", "household_number"],
         );
         const idOf = new Map(households.map((h) => [h.household_number, Number(h.id)]));
-        const ids = part.map((p) => idOf.get(String(p.household.household_number))!);
+        const ids = part.map((p) => idOf.get(String(p.household[NUMBER_AT]))!);
         const memberRows: Row[] = [];
         part.forEach((p, j) => {
-          for (const m of p.members) memberRows.push({ household_id: ids[j], ...m });
+          for (const m of p.members) {
+            m[0] = ids[j];
+            memberRows.push(zip(MEMBER_COLUMNS, m));
+          }
         });
         const memberIdOf = new Map<string, number>();
         for (let m = 0; m < memberRows.length; m += PG_CHUNK) {
@@ -166,7 +173,7 @@ function postgresWriter(trx: Kysely<DB>): BulkWriter {
           const id = ids[j]!;
           const inserted = {
             id,
-            memberIds: p.members.map((m) => memberIdOf.get(`${id}:${m.position}`)!),
+            memberIds: p.members.map((m) => memberIdOf.get(`${id}:${m[POSITION_AT]}`)!),
           };
           out.push(inserted);
           events.push(eventFor(start + j, inserted));
@@ -185,17 +192,22 @@ function kyselyWriter(trx: Kysely<DB>): BulkWriter {
   return {
     async insertHouseholds(items, eventFor) {
       if (items.length === 0) return [];
-      const inserted = await repo.insertHouseholds(items.map((p) => p.household));
+      const inserted = await repo.insertHouseholds(
+        items.map((p) => zip(HOUSEHOLD_INSERT_COLUMNS, p.household)),
+      );
       const idOf = new Map(inserted.map((r) => [r.household_number, r.id]));
-      const ids = items.map((p) => idOf.get(String(p.household.household_number))!);
+      const ids = items.map((p) => idOf.get(String(p.household[NUMBER_AT]))!);
       const memberRows = items.flatMap((p, j) =>
-        p.members.map((m) => ({ household_id: ids[j], ...m })),
+        p.members.map((m) => {
+          m[0] = ids[j];
+          return zip(MEMBER_COLUMNS, m);
+        }),
       );
       const members = await repo.insertMembersAt(memberRows);
       const memberIdOf = new Map(members.map((m) => [`${m.household_id}:${m.position}`, m.id]));
       const out = items.map((p, j) => ({
         id: ids[j]!,
-        memberIds: p.members.map((m) => memberIdOf.get(`${ids[j]}:${m.position}`)!),
+        memberIds: p.members.map((m) => memberIdOf.get(`${ids[j]}:${m[POSITION_AT]}`)!),
       }));
       await repo.insertEvents(out.map((x, j) => eventFor(j, x)) as never);
       return out;

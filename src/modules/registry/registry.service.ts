@@ -19,6 +19,7 @@ import {
   type HouseholdState,
   headOf,
   type MemberState,
+  newMemberState,
   normalizeMember,
   type Problem,
   replay,
@@ -46,7 +47,9 @@ import { bulkWriter } from "./registry.bulk.ts";
 import {
   householdColumns,
   householdFromRow,
+  householdInsertValues,
   memberFromRow,
+  memberInsertValues,
   memberStateColumns,
 } from "./registry.mapping.ts";
 import { createRegistryRepository, type RegistryRepository } from "./registry.repository.ts";
@@ -166,16 +169,9 @@ function stateFrom(input: CreateHouseholdInput): HouseholdState {
     extra: null,
     ...input.household,
   } as HouseholdState["household"];
-  const members: MemberState[] = input.members.map((m, position) => ({
-    ...emptyMember(),
-    extra: null,
-    ...normalizeMember(m as Partial<MemberValues>),
-    id: 0,
-    position,
-    status: "active",
-    removedReason: null,
-    removedOn: null,
-  }));
+  const members: MemberState[] = input.members.map((m, position) =>
+    newMemberState(m as Partial<MemberValues>, position),
+  );
   return { household, members };
 }
 
@@ -406,15 +402,13 @@ export function createRegistryService(deps: RegistryDeps) {
       states.map((s) => {
         memberCount += s.members.length;
         return {
-          household: {
-            ...householdColumns(s.household),
-            head_name: headOf(s)?.name ?? null,
-            size: s.members.length,
-            version: 1,
-            created_at: at,
-            updated_at: at,
-          },
-          members: s.members.map(memberStateColumns),
+          household: householdInsertValues(
+            s.household,
+            headOf(s)?.name ?? null,
+            s.members.length,
+            at,
+          ),
+          members: s.members.map((m) => memberInsertValues(0, m)),
         };
       }),
       (i, { id, memberIds }) => {
