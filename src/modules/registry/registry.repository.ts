@@ -52,6 +52,21 @@ export function createRegistryRepository(db: Kysely<DB>) {
       return out;
     },
 
+    /** Household rows by number, unscoped (callers check scope), without region names. */
+    async householdsByNumber(numbers: readonly string[]) {
+      const out = [];
+      for (let i = 0; i < numbers.length; i += 1000) {
+        out.push(
+          ...(await db
+            .selectFrom("households")
+            .selectAll()
+            .where("household_number", "in", numbers.slice(i, i + 1000))
+            .execute()),
+        );
+      }
+      return out;
+    },
+
     /** Members of many households, in household then position order. */
     async membersOf(householdIds: readonly number[]) {
       const out = [];

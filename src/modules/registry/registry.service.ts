@@ -621,11 +621,11 @@ export function createRegistryService(deps: RegistryDeps) {
 
     const repo = createRegistryRepository(trx);
     const villages = await repo.existingVillages([...villageCodes]);
-    type StoredRow = Awaited<ReturnType<RegistryRepository["findHouseholds"]>>[number];
+    type StoredRow = Awaited<ReturnType<RegistryRepository["householdsByNumber"]>>[number];
     /** Stored households (and members) under the numbers given twice, as they were before. */
     const repeatedRows = new Map<string, { row: StoredRow; members: MemberState[] }>();
     if (repeated.size > 0) {
-      const rows = await repo.findHouseholds([...repeated]);
+      const rows = await repo.householdsByNumber([...repeated]);
       const members = await repo.membersOf(rows.map((r) => r.id));
       for (const r of rows)
         repeatedRows.set(r.household_number, {
@@ -652,7 +652,7 @@ export function createRegistryService(deps: RegistryDeps) {
         for (const m of state.members) if (m.idNumber) ids.add(m.idNumber);
       }
       const rows = new Map(
-        (await repo.findHouseholds(numbers)).map((r) => [r.household_number, r]),
+        (await repo.householdsByNumber(numbers)).map((r) => [r.household_number, r]),
       );
       const stored = new Map<number, MemberState[]>();
       for (const m of await repo.membersOf([...rows.values()].map((r) => r.id))) {
