@@ -277,7 +277,7 @@ function rowCells(body: string, ctx: SheetContext): Cell[] {
  * into its parent string, so one ID number kept from a row would keep the whole decoded chunk
  * alive (hundreds of MB over a large file); prepending a character forces a flat copy.
  */
-function own(s: string): string {
+export function own(s: string): string {
   return s.length < 13 ? s : ` ${s}`.slice(1);
 }
 
