@@ -64,11 +64,23 @@ export interface ImportBenchResult {
   phases?: { read: number; check: number; merge: number };
   /** Import rate ÷ bare read rate of the same file. */
   ofBareRead?: number;
+  /**
+   * CPU seconds of this process (user + system) for the work: on a machine shared with other
+   * work, wall time stretches with the load and CPU time much less (PostgreSQL's own CPU is not
+   * counted).
+   */
+  cpuSeconds?: number;
+  /** Bare read CPU seconds ÷ import CPU seconds of the same file. */
+  ofBareReadCpu?: number;
   fileMb?: number;
   peakRssMb: number;
 }
 
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const cpuSince = (start: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+};
 
 // ─── phases (child processes) ──────────────────────────────────────────────────
 
@@ -125,6 +137,7 @@ async function phaseFile(rows: number, format: Format, path: string): Promise<Im
 
 /** The floor: exceljs' streaming reader (or csv-parse) over the file, doing nothing else. */
 async function phaseBare(path: string, format: Format): Promise<ImportBenchResult> {
+  const cpu = process.cpuUsage();
   const started = performance.now();
   let rows = 0;
   if (format === "xlsx") {
@@ -146,6 +159,7 @@ async function phaseBare(path: string, format: Format): Promise<ImportBenchResul
     households: 0,
     seconds,
     rowsPerSecond: data / seconds,
+    cpuSeconds: cpuSince(cpu),
     peakRssMb: peakRssMb(),
   };
 }
@@ -195,6 +209,7 @@ async function phaseImport(
     const results: ImportBenchResult[] = [];
     for (const work of ["import", "re-import"] as const) {
       const marks: Record<string, number> = {};
+      const cpu = process.cpuUsage();
       const started = performance.now();
       const report = await exchange.importNational(SYSTEM_ACTOR, path, {
         onProgress: (p) => {
@@ -217,6 +232,7 @@ async function phaseImport(
           report.households.created + report.households.updated + report.households.unchanged,
         seconds,
         rowsPerSecond: report.rows / seconds,
+        cpuSeconds: cpuSince(cpu),
         phases: {
           read: (at("checking", end) - started) / 1000,
           check: (at("merging", end) - at("checking", end)) / 1000,
@@ -332,7 +348,11 @@ export async function runImportBench(
             pgUrl,
           ]);
           for (const r of rs)
-            if (r.work !== "export") r.ofBareRead = r.rowsPerSecond / bare!.rowsPerSecond;
+            if (r.work !== "export") {
+              r.ofBareRead = r.rowsPerSecond / bare!.rowsPerSecond;
+              if (r.cpuSeconds && bare!.cpuSeconds)
+                r.ofBareReadCpu = bare!.cpuSeconds / r.cpuSeconds;
+            }
           add(rs);
         }
         rmSync(path, { force: true });
@@ -353,6 +373,9 @@ function row(r: ImportBenchResult): string {
       `read ${r.phases.read.toFixed(1)} s, check ${r.phases.check.toFixed(1)} s, merge ${r.phases.merge.toFixed(1)} s`,
     );
   if (r.ofBareRead !== undefined) notes.push(`${Math.round(r.ofBareRead * 100)} % of bare read`);
+  if (r.cpuSeconds !== undefined) notes.push(`CPU ${r.cpuSeconds.toFixed(1)} s`);
+  if (r.ofBareReadCpu !== undefined)
+    notes.push(`${Math.round(r.ofBareReadCpu * 100)} % of bare read by CPU`);
   if (r.fileMb !== undefined) notes.push(`${r.fileMb.toFixed(0)} MB`);
   return `| ${r.work} | ${r.format} | ${r.engine ?? "—"} | ${n0(r.rows)} | ${r.seconds.toFixed(1)} | ${n0(r.rowsPerSecond)} | ${notes.join("; ")} | ${n0(r.peakRssMb)} MB |`;
 }

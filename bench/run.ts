@@ -5,6 +5,11 @@
  *
  *   npm run bench -- [--sizes 100000,1000000] [--engines sqlite,postgres] [--write]
  *                    [--regions 36] [--country | --no-country] [--chunk 5000] [--cpu-prof]
+ *                    [--import-sizes 100000,1000000] [--formats xlsx,csv] [--preview 1000000]
+ *
+ * It also runs the national-format import bench (bench/import.bench.ts: member rows per file,
+ * default the same numbers as --sizes; "" skips it) and the what-if preview bench
+ * (bench/preview.bench.ts: households, default the largest size; "" skips it).
  *
  * Every measurement runs in a child process of its own, so each has a clean heap and its own
  * peak RSS. PostgreSQL is FANGPIN_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test);
@@ -26,6 +31,8 @@ import { createRegionsService } from "../src/modules/regions/index.ts";
 import { createRegistryService } from "../src/modules/registry/index.ts";
 import { createServices } from "../src/server/services.ts";
 import { generateCounty } from "./generator.ts";
+import { type Format, importBenchTable, runImportBench } from "./import.bench.ts";
+import { previewBenchTable, runPreviewBench } from "./preview.bench.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RUN_TS = join(ROOT, "bin/run-ts.js");
@@ -429,6 +436,11 @@ async function main() {
       chunk: { type: "string", default: "5000" },
       write: { type: "boolean" },
       "cpu-prof": { type: "boolean" },
+      // National-format import (bench/import.bench.ts): member rows per file, "" to skip.
+      "import-sizes": { type: "string" },
+      formats: { type: "string", default: "xlsx,csv" },
+      // What-if preview (bench/preview.bench.ts): households, "" to skip (default: largest size).
+      preview: { type: "string" },
     },
     strict: true,
   });
@@ -504,6 +516,25 @@ async function main() {
     }
   }
 
+  const importSizes = (values["import-sizes"] ?? values.sizes)
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "")
+    .map(Number);
+  const imports =
+    importSizes.length > 0
+      ? await runImportBench({
+          sizes: importSizes,
+          engines: active,
+          formats: values.formats.split(",").map((x) => x.trim()) as Format[],
+        })
+      : [];
+  const previewHouseholds = (values.preview ?? String(Math.max(...sizes))).trim();
+  const previews =
+    previewHouseholds !== ""
+      ? await runPreviewBench({ households: Number(previewHouseholds), engines: active })
+      : [];
+
   const date = chinaDate(new Date());
   const sqliteV = await sqliteVersion();
   const machine = [
@@ -512,7 +543,14 @@ async function main() {
     `- Node ${process.version}; SQLite ${sqliteV} (better-sqlite3, WAL, synchronous=NORMAL)${pgVersion ? `; PostgreSQL ${pgVersion}` : ""}`,
     `- Demo county ${COUNTY}, seed ${SEED}, bulkCreate chunks of ${chunk} households; each measurement in its own process (peak RSS is that process's)`,
   ].join("\n");
-  const body = `## ${date}\n\n${machine}\n\n${table(results)}\n`;
+  const sections = [table(results)];
+  if (imports.length > 0)
+    sections.push(
+      `National-format import (bench/import.bench.ts; rows are member rows of the file):\n\n${importBenchTable(imports)}`,
+    );
+  if (previews.length > 0)
+    sections.push(`What-if preview (bench/preview.bench.ts):\n\n${previewBenchTable(previews)}`);
+  const body = `## ${date}\n\n${machine}\n\n${sections.join("\n\n")}\n`;
   process.stdout.write(`${body}\n`);
   if (cpuProf) process.stderr.write(`CPU profiles in ${cpuProf}\n`);
   if (values.write) {

@@ -105,10 +105,16 @@ export function diff(before: Record<string, unknown>, after: Record<string, unkn
   for (const [key, value] of Object.entries(after)) {
     if (value === undefined) continue;
     const old = before[key] ?? null;
-    if (JSON.stringify(old) !== JSON.stringify(value ?? null)) changes[key] = [old, value ?? null];
+    if (old === value) continue;
+    // Text, finite numbers and booleans compare as their JSON does; the rest by JSON.
+    if (plain(old) && plain(value) ? old !== value : JSON.stringify(old) !== JSON.stringify(value))
+      changes[key] = [old, value];
   }
   return changes;
 }
+
+const plain = (v: unknown) =>
+  typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
 
 export const activeMembers = (s: HouseholdState) => s.members.filter((m) => m.status === "active");
 export const headOf = (s: HouseholdState) =>
@@ -144,9 +150,16 @@ export function emptyMember(): MemberValues {
  * resident ID number when they were left empty.
  */
 export function normalizeMember<T extends Partial<MemberValues>>(m: T): T {
-  const out: Record<string, unknown> = { ...m };
-  for (const [k, v] of Object.entries(out))
-    if (typeof v === "string" && v.trim() === "") out[k] = null;
+  return normalizeInto({}, m) as T;
+}
+
+/** `normalizeMember`, writing into `out` (after what it holds). */
+function normalizeInto(out: Record<string, unknown>, m: object): Record<string, unknown> {
+  const values = m as Record<string, unknown>;
+  for (const k in values) {
+    const v = values[k];
+    out[k] = typeof v === "string" && v.trim() === "" ? null : v;
+  }
   if (typeof out.idNumber === "string") {
     const check = checkIdNumber(out.idNumber);
     out.idNumber = check.normalized;
@@ -155,7 +168,23 @@ export function normalizeMember<T extends Partial<MemberValues>>(m: T): T {
       out.sex ??= check.sex;
     }
   }
-  return out as T;
+  return out;
+}
+
+const NEW_MEMBER = Object.freeze({ ...EMPTY_MEMBER, extra: null });
+
+/**
+ * The state of a new member from input values: every field (absent ones null), the values
+ * normalised as by `normalizeMember`, active, at `position`, id 0 until stored.
+ */
+export function newMemberState(m: Partial<MemberValues>, position: number): MemberState {
+  const out = normalizeInto({ ...NEW_MEMBER }, m);
+  out.id = 0;
+  out.position = position;
+  out.status = "active";
+  out.removedReason = null;
+  out.removedOn = null;
+  return out as unknown as MemberState;
 }
 
 /** Minimum age gaps between a member and the head, by relationship. */

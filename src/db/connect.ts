@@ -23,6 +23,18 @@ export interface Database {
 }
 
 const INT8_OID = 20;
+
+/** The better-sqlite3 handle under each SQLite Kysely instance (for prepared bulk statements). */
+const SQLITE_HANDLES = new WeakMap<object, BetterSqlite3.Database>();
+
+/**
+ * The better-sqlite3 connection of a database opened by `connect` (undefined for PostgreSQL or
+ * a Kysely instance made elsewhere). SQLite has one connection: statements run on it belong to
+ * whatever transaction Kysely has open on it, so bulk writes may use prepared statements directly.
+ */
+export function sqliteHandle(db: object): BetterSqlite3.Database | undefined {
+  return SQLITE_HANDLES.get(db);
+}
 const NUMERIC_OID = 1700;
 
 export async function connect(url: string): Promise<Database> {
@@ -45,6 +57,7 @@ function connectSqlite(url: string): Database {
   raw.pragma("busy_timeout = 5000");
   raw.pragma("cache_size = -65536");
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: raw }) });
+  SQLITE_HANDLES.set(db, raw);
   return { db, engine: "sqlite", url, close: () => db.destroy() };
 }
 

@@ -87,3 +87,61 @@ export function memberStateColumns(m: MemberState): Row {
     removed_on: m.removedOn,
   };
 }
+
+// ─── inserts (bulk) ────────────────────────────────────────────────────────────
+
+/** Columns of a new household row, in the order `householdInsertValues` gives values. */
+export const HOUSEHOLD_INSERT_COLUMNS: readonly string[] = [
+  ...HOUSEHOLD_FIELDS.map((d) => d.column),
+  "extra",
+  "head_name",
+  "size",
+  "version",
+  "created_at",
+  "updated_at",
+];
+
+/** Values of a new household row (a full state), straight from the state without a row object. */
+export function householdInsertValues(
+  h: HouseholdState["household"],
+  headName: string | null,
+  size: number,
+  at: string,
+): unknown[] {
+  const out = new Array(HOUSEHOLD_INSERT_COLUMNS.length);
+  const values = h as unknown as Record<string, unknown>;
+  let i = 0;
+  for (const def of HOUSEHOLD_FIELDS) out[i++] = toColumn(def, values[def.key]);
+  out[i++] = stringifyExtra(h.extra);
+  out[i++] = headName;
+  out[i++] = size;
+  out[i++] = 1;
+  out[i++] = at;
+  out[i] = at;
+  return out;
+}
+
+/** Columns of a new member row after household_id, in the order of `memberInsertValues`. */
+export const MEMBER_INSERT_COLUMNS: readonly string[] = [
+  ...MEMBER_FIELDS.map((d) => d.column),
+  "extra",
+  "position",
+  "status",
+  "removed_reason",
+  "removed_on",
+];
+
+/** Values of a new member row: household_id first, then `MEMBER_INSERT_COLUMNS`. */
+export function memberInsertValues(householdId: number, m: MemberState): unknown[] {
+  const out = new Array(MEMBER_INSERT_COLUMNS.length + 1);
+  const values = m as unknown as Record<string, unknown>;
+  out[0] = householdId;
+  let i = 1;
+  for (const def of MEMBER_FIELDS) out[i++] = toColumn(def, values[def.key]);
+  out[i++] = stringifyExtra(m.extra);
+  out[i++] = m.position;
+  out[i++] = m.status;
+  out[i++] = m.removedReason;
+  out[i] = m.removedOn;
+  return out;
+}

@@ -52,6 +52,21 @@ export function createRegistryRepository(db: Kysely<DB>) {
       return out;
     },
 
+    /** Household rows by number, unscoped (callers check scope), without region names. */
+    async householdsByNumber(numbers: readonly string[]) {
+      const out = [];
+      for (let i = 0; i < numbers.length; i += 1000) {
+        out.push(
+          ...(await db
+            .selectFrom("households")
+            .selectAll()
+            .where("household_number", "in", numbers.slice(i, i + 1000))
+            .execute()),
+        );
+      }
+      return out;
+    },
+
     /** Members of many households, in household then position order. */
     async membersOf(householdIds: readonly number[]) {
       const out = [];
@@ -182,6 +197,28 @@ export function createRegistryRepository(db: Kysely<DB>) {
             id: Number(x.id),
             id_number: x.id_number,
             household_id: Number(x.household_id),
+          });
+      }
+      return out;
+    },
+
+    /** Inserts members; returns their ids with household and position. */
+    async insertMembersAt(
+      rows: Row[],
+    ): Promise<{ id: number; household_id: number; position: number }[]> {
+      const out: { id: number; household_id: number; position: number }[] = [];
+      const size = chunkFor(Object.keys(rows[0] ?? {}).length || 1);
+      for (let i = 0; i < rows.length; i += size) {
+        const r = await db
+          .insertInto("members")
+          .values(rows.slice(i, i + size) as Insertable<MemberTable>[])
+          .returning(["id", "household_id", "position"])
+          .execute();
+        for (const x of r)
+          out.push({
+            id: Number(x.id),
+            household_id: Number(x.household_id),
+            position: x.position,
           });
       }
       return out;

@@ -3,7 +3,7 @@
  * history events (household.created, household.updated, member.added/updated/removed), each
  * written with the row changes in one transaction, version-checked.
  */
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { chinaDate, endOfChinaDay } from "../../core/dates.ts";
 import { conflict, invalid, notAllowed, notFound } from "../../core/errors.ts";
 import {
@@ -19,6 +19,7 @@ import {
   type HouseholdState,
   headOf,
   type MemberState,
+  newMemberState,
   normalizeMember,
   type Problem,
   replay,
@@ -42,10 +43,13 @@ import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
 import { allowedActions, assertCan, inScope, scopeRange } from "../auth/auth.policy.ts";
 import type { Actor } from "../auth/auth.schema.ts";
+import { bulkWriter } from "./registry.bulk.ts";
 import {
   householdColumns,
   householdFromRow,
+  householdInsertValues,
   memberFromRow,
+  memberInsertValues,
   memberStateColumns,
 } from "./registry.mapping.ts";
 import { createRegistryRepository, type RegistryRepository } from "./registry.repository.ts";
@@ -151,7 +155,10 @@ function emptyReport(): MergeReport {
 /** A copy without null or undefined values (creation events list only what is known). */
 function withoutNulls<T extends object>(o: T): Partial<T> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== null && v !== undefined) out[k] = v;
+  for (const k in o) {
+    const v = o[k];
+    if (v !== null && v !== undefined) out[k] = v;
+  }
   return out as Partial<T>;
 }
 
@@ -162,16 +169,9 @@ function stateFrom(input: CreateHouseholdInput): HouseholdState {
     extra: null,
     ...input.household,
   } as HouseholdState["household"];
-  const members: MemberState[] = input.members.map((m, position) => ({
-    ...emptyMember(),
-    extra: null,
-    ...normalizeMember(m as Partial<MemberValues>),
-    id: 0,
-    position,
-    status: "active",
-    removedReason: null,
-    removedOn: null,
-  }));
+  const members: MemberState[] = input.members.map((m, position) =>
+    newMemberState(m as Partial<MemberValues>, position),
+  );
   return { household, members };
 }
 
@@ -389,7 +389,6 @@ export function createRegistryService(deps: RegistryDeps) {
 
   /** Inserts new households, their members and household.created events; returns the member count. */
   async function insertNew(
-    repo: RegistryRepository,
     trx: Kysely<DB>,
     actor: Actor,
     states: HouseholdState[],
@@ -397,63 +396,47 @@ export function createRegistryService(deps: RegistryDeps) {
     at: string,
   ): Promise<number> {
     if (states.length === 0) return 0;
-    const inserted = await repo.insertHouseholds(
-      states.map((s) => ({
-        ...householdColumns(s.household),
-        head_name: headOf(s)?.name ?? null,
-        size: s.members.length,
-        version: 1,
-        created_at: at,
-        updated_at: at,
-      })),
-    );
-    const householdIds = new Map(inserted.map((r) => [r.household_number, r.id]));
-    const householdVillage = new Map(
-      states.map((s) => [s.household.householdNumber!, s.household.villageCode!]),
-    );
-    const memberRows = states.flatMap((s) =>
-      s.members.map((m) => ({
-        ...memberStateColumns(m),
-        household_id: householdIds.get(s.household.householdNumber!)!,
-      })),
-    );
-    const memberIds = new Map(
-      (await repo.insertMembers(memberRows)).map((r) => [r.id_number, r.id]),
-    );
-    await repo.insertEvents(
+    const actorName = actor.displayName || actor.username;
+    let memberCount = 0;
+    const inserted = await bulkWriter(db, trx, deps.engine).insertHouseholds(
       states.map((s) => {
-        const event: HouseholdEvent = {
-          kind: "household.created",
-          household: s.household,
-          members: s.members.map((m) => ({ ...m, id: memberIds.get(m.idNumber!)! })),
-        };
+        memberCount += s.members.length;
         return {
-          household_id: householdIds.get(s.household.householdNumber!)!,
+          household: householdInsertValues(
+            s.household,
+            headOf(s)?.name ?? null,
+            s.members.length,
+            at,
+          ),
+          members: s.members.map((m) => memberInsertValues(0, m)),
+        };
+      }),
+      (i, { id, memberIds }) => {
+        const s = states[i]!;
+        return {
+          household_id: id,
           version: 1,
-          kind: event.kind,
+          kind: "household.created",
           at,
           actor_id: actor.id,
-          actor_name: actor.displayName || actor.username,
+          actor_name: actorName,
           source: meta.source,
           source_ref: meta.sourceRef ?? null,
           reason: meta.reason ?? null,
           // Nulls are left out: a creation event lists only what is known.
           data: JSON.stringify({
-            kind: event.kind,
-            household: withoutNulls(event.household),
-            members: event.members.map(withoutNulls),
+            kind: "household.created",
+            household: withoutNulls(s.household),
+            members: s.members.map((m, k) => withoutNulls({ ...m, id: memberIds[k]! })),
           }),
         };
-      }),
+      },
     );
     await deps.onChanged?.(
       trx,
-      inserted.map((r) => ({
-        id: r.id,
-        villageCode: householdVillage.get(r.household_number) ?? "",
-      })),
+      inserted.map((r, i) => ({ id: r.id, villageCode: states[i]!.household.villageCode ?? "" })),
     );
-    return memberRows.length;
+    return memberCount;
   }
 
   /**
@@ -547,6 +530,251 @@ export function createRegistryService(deps: RegistryDeps) {
     if (m.status !== "active")
       throw invalid(`${m.name}已减员，不能再修改`, { field: "memberId", code: "member_removed" });
     return m;
+  }
+
+  /** Households looked up, checked and written per step of a merge (bounded memory). */
+  const MERGE_CHUNK = 1000;
+
+  /** The ID number a member input is matched by, normalised as `normalizeMember` does. */
+  function inputIdNumber(raw: unknown): unknown {
+    if (typeof raw !== "string") return raw;
+    return raw.trim() === "" ? null : normalizeIdNumber(raw);
+  }
+
+  /**
+   * The merge, inside `trx`. Problems visible from the input alone (numbers or ID numbers
+   * twice, villages out of scope) are found first over the whole input; then the households are
+   * looked up, checked and written chunk by chunk, so memory holds one chunk's states at a time.
+   */
+  async function mergeIn(
+    trx: Kysely<DB>,
+    actor: Actor,
+    inputs: readonly CreateHouseholdInput[],
+    meta: ChangeMeta,
+    options: MergeOptions,
+  ): Promise<MergeReport> {
+    const day = today();
+    const at = now().toISOString();
+    const report = emptyReport();
+    const outcomes: MergeOutcome[] = inputs.map((input, index) => ({
+      index,
+      householdNumber: String(input.household.householdNumber ?? ""),
+      outcome: "unchanged",
+      problems: [],
+      members: { created: 0, updated: 0, unchanged: 0 },
+      missingMembers: [],
+    }));
+    const reject = (i: number, problem: Problem) => outcomes[i]!.problems.push(problem);
+    const atomicAll = options.atomic === "all";
+
+    // Problems visible from the input alone.
+    const firstOfNumber = new Map<string, number>();
+    const firstOfId = new Map<unknown, number>();
+    /** Household numbers given more than once (looked up before anything is written). */
+    const repeated = new Set<string>();
+    const villageCodes = new Set<string>();
+    inputs.forEach((input, i) => {
+      const h = input.household;
+      const no = h.householdNumber;
+      if (no) {
+        const j = firstOfNumber.get(no);
+        if (j !== undefined) {
+          repeated.add(no);
+          reject(i, {
+            code: "household_number_duplicate",
+            field: "householdNumber",
+            message: `户编号 ${no} 在文件中出现了两次（与第 ${j + 1} 户）`,
+          });
+        } else firstOfNumber.set(no, i);
+      }
+      if (h.villageCode) villageCodes.add(h.villageCode);
+      if (h.villageCode && !inScope(actor, h.villageCode)) {
+        reject(i, {
+          code: "village_out_of_scope",
+          field: "villageCode",
+          message: `行政村 ${h.villageCode} 不在您的管辖范围内`,
+        });
+      }
+      input.members.forEach((m, k) => {
+        const id = inputIdNumber((m as { idNumber?: unknown }).idNumber);
+        if (!id) return;
+        const j = firstOfId.get(id);
+        if (j !== undefined && j !== i) {
+          const message = `证件号码 ${maskIdNumber(String(id))} 同时出现在户编号 ${inputs[j]!.household.householdNumber} 和 ${no}`;
+          reject(i, {
+            code: "id_number_in_two_households",
+            field: `members[${k}].idNumber`,
+            message,
+          });
+          const first = inputs[j]!.members.findIndex(
+            (x) => inputIdNumber((x as { idNumber?: unknown }).idNumber) === id,
+          );
+          reject(j, {
+            code: "id_number_in_two_households",
+            field: `members[${first}].idNumber`,
+            message,
+          });
+        } else firstOfId.set(id, i);
+      });
+    });
+    firstOfId.clear();
+
+    const repo = createRegistryRepository(trx);
+    const villages = await repo.existingVillages([...villageCodes]);
+    type StoredRow = Awaited<ReturnType<RegistryRepository["householdsByNumber"]>>[number];
+    /** Stored households (and members) under the numbers given twice, as they were before. */
+    const repeatedRows = new Map<string, { row: StoredRow; members: MemberState[] }>();
+    if (repeated.size > 0) {
+      const rows = await repo.householdsByNumber([...repeated]);
+      const members = await repo.membersOf(rows.map((r) => r.id));
+      for (const r of rows)
+        repeatedRows.set(r.household_number, {
+          row: r,
+          members: members
+            .filter((m) => m.household_id === r.id)
+            .map((m) => memberFromRow(m as unknown as Record<string, unknown>)),
+        });
+    }
+
+    let rejected = outcomes.some((o) => o.problems.length > 0);
+    const write = !options.dryRun;
+    if (write && atomicAll) await sql`savepoint fangpin_merge`.execute(trx);
+    for (let start = 0; start < inputs.length; start += MERGE_CHUNK) {
+      const end = Math.min(inputs.length, start + MERGE_CHUNK);
+      const desired: HouseholdState[] = [];
+      const numbers: string[] = [];
+      const ids = new Set<string>();
+      for (let i = start; i < end; i++) {
+        const state = stateFrom(inputs[i]!);
+        desired.push(state);
+        const no = state.household.householdNumber;
+        if (no && !repeated.has(no)) numbers.push(no);
+        for (const m of state.members) if (m.idNumber) ids.add(m.idNumber);
+      }
+      const rows = new Map(
+        (await repo.householdsByNumber(numbers)).map((r) => [r.household_number, r]),
+      );
+      const stored = new Map<number, MemberState[]>();
+      for (const m of await repo.membersOf([...rows.values()].map((r) => r.id))) {
+        let list = stored.get(m.household_id);
+        if (!list) {
+          list = [];
+          stored.set(m.household_id, list);
+        }
+        list.push(memberFromRow(m as unknown as Record<string, unknown>));
+      }
+      const holders = new Map((await repo.holdersOf([...ids])).map((h) => [h.id_number, h]));
+
+      const created: HouseholdState[] = [];
+      const updates: { row: StoredRow; before: HouseholdState; events: HouseholdEvent[] }[] = [];
+      for (let i = start; i < end; i++) {
+        const state = desired[i - start]!;
+        const out = outcomes[i]!;
+        const no = state.household.householdNumber ?? "";
+        const again = repeated.has(no) ? repeatedRows.get(no) : undefined;
+        const row = repeated.has(no) ? again?.row : rows.get(no);
+        if (row && !inScope(actor, row.village_code)) {
+          reject(i, {
+            code: "household_out_of_scope",
+            field: "householdNumber",
+            message: `户编号 ${no} 已登记在您管辖范围以外的村`,
+          });
+        }
+        if (state.household.villageCode && !villages.has(state.household.villageCode)) {
+          reject(i, {
+            code: "village_not_found",
+            field: "villageCode",
+            message: `行政村代码 ${state.household.villageCode} 不存在`,
+          });
+        }
+        state.members.forEach((m, k) => {
+          const holder = m.idNumber ? holders.get(m.idNumber) : undefined;
+          if (holder && holder.household_number !== no) {
+            reject(i, {
+              code: "id_number_in_other_household",
+              field: `members[${k}].idNumber`,
+              message: `证件号码 ${maskIdNumber(m.idNumber!)} 已属于户编号 ${holder.household_number} 的成员${holder.name}`,
+            });
+          }
+        });
+        if (!row) {
+          for (const p of checkHousehold(state, day)) reject(i, p);
+          if (out.problems.length === 0) {
+            out.outcome = "created";
+            out.members.created = state.members.length;
+            created.push(state);
+          }
+          continue;
+        }
+        const before: HouseholdState = {
+          household: householdFromRow(row),
+          members: again ? again.members : (stored.get(row.id) ?? []),
+        };
+        const { events, inputIndexOf, missing } = mergeEvents(before, inputs[i]!, state);
+        out.missingMembers = missing.map((m) => ({
+          name: m.name ?? "",
+          idNumber: maskIdNumber(m.idNumber ?? ""),
+        }));
+        if (events.length > 0) {
+          const after = events.reduce<HouseholdState>((s, e) => applyEvent(s, e), before);
+          const added = newProblems(checkHousehold(before, day), checkHousehold(after, day));
+          for (const p of added)
+            reject(i, {
+              ...p,
+              field: p.field.replace(
+                /^members\[(\d+)\]/,
+                (_, k) => `members[${inputIndexOf[Number(k)] ?? k}]`,
+              ),
+            });
+        }
+        if (out.problems.length > 0) continue;
+        for (const e of events) {
+          if (e.kind === "member.added") out.members.created++;
+          if (e.kind === "member.updated") out.members.updated++;
+        }
+        out.members.unchanged = state.members.length - out.members.created - out.members.updated;
+        if (events.length === 0) continue;
+        out.outcome = "updated";
+        updates.push({ row, before, events });
+      }
+      for (let i = start; i < end; i++) if (outcomes[i]!.problems.length > 0) rejected = true;
+
+      // With `atomic: "all"`, nothing more is written once anything is rejected (and what was
+      // written is undone below).
+      if (write && !(atomicAll && rejected)) {
+        await insertNew(trx, actor, created, meta, at);
+        for (const u of updates) await persist(repo, trx, actor, u.row, u.before, u.events, meta);
+      }
+      options.onProgress?.(end, inputs.length);
+    }
+
+    for (const out of outcomes) {
+      if (out.problems.length > 0) out.outcome = "rejected";
+      report.households[out.outcome]++;
+      if (out.outcome === "rejected") report.members.rejected += inputs[out.index]!.members.length;
+      else {
+        report.members.created += out.members.created;
+        report.members.updated += out.members.updated;
+        report.members.unchanged += out.members.unchanged;
+      }
+    }
+    report.outcomes = outcomes;
+    if (!write) return report;
+    if (atomicAll) {
+      if (report.households.rejected > 0) {
+        await sql`rollback to savepoint fangpin_merge`.execute(trx);
+        await sql`release savepoint fangpin_merge`.execute(trx);
+        return report;
+      }
+      await sql`release savepoint fangpin_merge`.execute(trx);
+    }
+    await audit(trx, actor, at, "household.import", {
+      targetType: "household",
+      targetId: meta.sourceRef ?? undefined,
+      detail: { ...report.households, source: meta.source },
+    });
+    report.committed = true;
+    return report;
   }
 
   return {
@@ -791,7 +1019,7 @@ export function createRegistryService(deps: RegistryDeps) {
           });
         }
         await assertIdsFree(repo, [...ids.keys()]);
-        memberCount = await insertNew(repo, trx, actor, states, meta, at);
+        memberCount = await insertNew(trx, actor, states, meta, at);
         await audit(trx, actor, at, "household.create", {
           targetType: "household",
           targetId:
@@ -810,9 +1038,9 @@ export function createRegistryService(deps: RegistryDeps) {
      * what changed; unchanged households write nothing), members matched by ID number. A member
      * the registry has but the input lacks is reported, never removed. A household with any
      * problem is rejected whole; with `atomic: "all"` one rejection rejects everything. With
-     * `dryRun` everything is computed and checked inside a transaction that is rolled back.
+     * `dryRun` everything is computed and checked and nothing is written. One transaction.
      */
-    async merge(
+    merge(
       actor: Actor,
       inputs: readonly CreateHouseholdInput[],
       meta: ChangeMeta,
@@ -820,200 +1048,25 @@ export function createRegistryService(deps: RegistryDeps) {
     ): Promise<MergeReport> {
       assertCan(actor, "household.create");
       assertCan(actor, "household.update");
-      const day = today();
-      const at = now().toISOString();
-      const report = emptyReport();
-      const outcomes: MergeOutcome[] = inputs.map((input, index) => ({
-        index,
-        householdNumber: String(input.household.householdNumber ?? ""),
-        outcome: "unchanged",
-        problems: [],
-        members: { created: 0, updated: 0, unchanged: 0 },
-        missingMembers: [],
-      }));
-      const desired = inputs.map(stateFrom);
-      const reject = (i: number, problem: Problem) => outcomes[i]!.problems.push(problem);
-
-      // Problems visible from the input alone.
-      const firstOfNumber = new Map<string, number>();
-      const firstOfId = new Map<string, number>();
-      desired.forEach((state, i) => {
-        const no = state.household.householdNumber;
-        if (no) {
-          const j = firstOfNumber.get(no);
-          if (j !== undefined)
-            reject(i, {
-              code: "household_number_duplicate",
-              field: "householdNumber",
-              message: `户编号 ${no} 在文件中出现了两次（与第 ${j + 1} 户）`,
-            });
-          else firstOfNumber.set(no, i);
-        }
-        if (state.household.villageCode && !inScope(actor, state.household.villageCode)) {
-          reject(i, {
-            code: "village_out_of_scope",
-            field: "villageCode",
-            message: `行政村 ${state.household.villageCode} 不在您的管辖范围内`,
-          });
-        }
-        state.members.forEach((m, k) => {
-          if (!m.idNumber) return;
-          const j = firstOfId.get(m.idNumber);
-          if (j !== undefined && j !== i) {
-            const message = `证件号码 ${maskIdNumber(m.idNumber)} 同时出现在户编号 ${desired[j]!.household.householdNumber} 和 ${no}`;
-            reject(i, {
-              code: "id_number_in_two_households",
-              field: `members[${k}].idNumber`,
-              message,
-            });
-            const first = desired[j]!.members.findIndex((x) => x.idNumber === m.idNumber);
-            reject(j, {
-              code: "id_number_in_two_households",
-              field: `members[${first}].idNumber`,
-              message,
-            });
-          } else firstOfId.set(m.idNumber, i);
-        });
-      });
-
-      class Rollback extends Error {}
-      try {
-        await db.transaction().execute(async (trx) => {
-          const repo = createRegistryRepository(trx);
-          const rows = new Map(
-            (await repo.findHouseholds([...firstOfNumber.keys()])).map((r) => [
-              r.household_number,
-              r,
-            ]),
-          );
-          const memberRows = await repo.membersOf([...rows.values()].map((r) => r.id));
-          const stored = new Map<number, MemberState[]>();
-          for (const m of memberRows) {
-            const list = stored.get(m.household_id) ?? [];
-            list.push(memberFromRow(m as unknown as Record<string, unknown>));
-            stored.set(m.household_id, list);
-          }
-          const villages = await repo.existingVillages([
-            ...new Set(desired.map((s) => s.household.villageCode).filter((v): v is string => !!v)),
-          ]);
-          const holders = new Map(
-            (await repo.holdersOf([...firstOfId.keys()])).map((h) => [h.id_number, h]),
-          );
-
-          const created: HouseholdState[] = [];
-          const updates: {
-            row: typeof rows extends Map<string, infer R> ? R : never;
-            before: HouseholdState;
-            events: HouseholdEvent[];
-          }[] = [];
-          desired.forEach((state, i) => {
-            const out = outcomes[i]!;
-            const no = state.household.householdNumber ?? "";
-            const row = rows.get(no);
-            if (row && !inScope(actor, row.village_code)) {
-              reject(i, {
-                code: "household_out_of_scope",
-                field: "householdNumber",
-                message: `户编号 ${no} 已登记在您管辖范围以外的村`,
-              });
-            }
-            if (state.household.villageCode && !villages.has(state.household.villageCode)) {
-              reject(i, {
-                code: "village_not_found",
-                field: "villageCode",
-                message: `行政村代码 ${state.household.villageCode} 不存在`,
-              });
-            }
-            state.members.forEach((m, k) => {
-              const holder = m.idNumber ? holders.get(m.idNumber) : undefined;
-              if (holder && holder.household_number !== no) {
-                reject(i, {
-                  code: "id_number_in_other_household",
-                  field: `members[${k}].idNumber`,
-                  message: `证件号码 ${maskIdNumber(m.idNumber!)} 已属于户编号 ${holder.household_number} 的成员${holder.name}`,
-                });
-              }
-            });
-            if (!row) {
-              for (const p of checkHousehold(state, day)) reject(i, p);
-              if (out.problems.length === 0) {
-                out.outcome = "created";
-                out.members.created = state.members.length;
-                created.push(state);
-              }
-              return;
-            }
-            const before: HouseholdState = {
-              household: householdFromRow(row),
-              members: stored.get(row.id) ?? [],
-            };
-            const { events, inputIndexOf, missing } = mergeEvents(before, inputs[i]!, state);
-            out.missingMembers = missing.map((m) => ({
-              name: m.name ?? "",
-              idNumber: maskIdNumber(m.idNumber ?? ""),
-            }));
-            const after = events.reduce<HouseholdState>((s, e) => applyEvent(s, e), before);
-            const added = newProblems(checkHousehold(before, day), checkHousehold(after, day));
-            for (const p of added)
-              reject(i, {
-                ...p,
-                field: p.field.replace(
-                  /^members\[(\d+)\]/,
-                  (_, k) => `members[${inputIndexOf[Number(k)] ?? k}]`,
-                ),
-              });
-            if (out.problems.length > 0) return;
-            for (const e of events) {
-              if (e.kind === "member.added") out.members.created++;
-              if (e.kind === "member.updated") out.members.updated++;
-            }
-            out.members.unchanged =
-              state.members.length - out.members.created - out.members.updated;
-            if (events.length === 0) return;
-            out.outcome = "updated";
-            updates.push({ row, before, events });
-          });
-
-          for (const out of outcomes) {
-            if (out.problems.length > 0) out.outcome = "rejected";
-            report.households[out.outcome]++;
-            if (out.outcome === "rejected")
-              report.members.rejected += inputs[out.index]!.members.length;
-            else {
-              report.members.created += out.members.created;
-              report.members.updated += out.members.updated;
-              report.members.unchanged += out.members.unchanged;
-            }
-          }
-          if (options.atomic === "all" && report.households.rejected > 0) throw new Rollback();
-
-          const total = created.length + updates.length;
-          let done = 0;
-          const CHUNK = 2000;
-          for (let i = 0; i < created.length; i += CHUNK) {
-            await insertNew(repo, trx, actor, created.slice(i, i + CHUNK), meta, at);
-            done += Math.min(CHUNK, created.length - i);
-            options.onProgress?.(done, total);
-          }
-          for (const u of updates) {
-            await persist(repo, trx, actor, u.row, u.before, u.events, meta);
-            if (++done % CHUNK === 0) options.onProgress?.(done, total);
-          }
-          await audit(trx, actor, at, "household.import", {
-            targetType: "household",
-            targetId: meta.sourceRef ?? undefined,
-            detail: { ...report.households, source: meta.source },
-          });
-          if (options.dryRun) throw new Rollback();
-        });
-        report.committed = true;
-      } catch (e) {
-        if (!(e instanceof Rollback)) throw e;
-      }
-      report.outcomes = outcomes;
-      return report;
+      return db.transaction().execute((trx) => mergeIn(trx, actor, inputs, meta, options));
     },
 
+    /**
+     * `merge` inside the caller's transaction: the import commits with whatever else the caller
+     * writes, or not at all. With `atomic: "all"` a rejection undoes the merge's own writes (a
+     * savepoint) and leaves the caller's transaction usable.
+     */
+    mergeWithin(
+      trx: Kysely<DB>,
+      actor: Actor,
+      inputs: readonly CreateHouseholdInput[],
+      meta: ChangeMeta,
+      options: MergeOptions = {},
+    ): Promise<MergeReport> {
+      assertCan(actor, "household.create");
+      assertCan(actor, "household.update");
+      return mergeIn(trx, actor, inputs, meta, options);
+    },
     /** Changes household fields (not the household number; moving villages is a case). */
     update(actor: Actor, householdNumber: string, input: UpdateHouseholdInput, meta: ChangeMeta) {
       return change(
