@@ -212,11 +212,6 @@ async function openStream(
   file.on("error", (e) => input.destroy(e));
   const source = format === "xlsx" ? xlsxRows(input) : csvRows(input);
   const close = () => {
-    if (format === "xlsx") {
-      // An xlsx reader is never abandoned: see `xlsxRows`. What is left is read in the background.
-      void drain(source);
-      return;
-    }
     file.destroy();
     input.destroy();
     void source.return(undefined).catch(() => {});
@@ -232,49 +227,31 @@ async function* dataRows(source: AsyncGenerator<SheetRow>): AsyncGenerator<Sheet
   for await (const row of source) if (!isBlank(row.cells)) yield row;
 }
 
-async function drain(source: AsyncGenerator<SheetRow>): Promise<void> {
-  try {
-    for await (const _ of source);
-  } catch {
-    // The caller has what it needed; a fault in the rest of the file is not its concern.
-  }
-}
-
 /**
- * Rows of the first worksheet, streaming; later worksheets are read and skipped.
- *
- * The reader must always be read to the end. exceljs parks a worksheet that comes before the
- * shared strings in the zip (the order Excel and exceljs write) in a temporary file from the
- * `tmp` package and releases it only when iteration reaches past that worksheet. Left behind,
- * `tmp` closes the file's descriptor *number* when it is garbage-collected — by then often
- * reused by another open file, whose reads then stop half-way (seen as a workbook that ends
- * after its first entries: "Cannot read properties of undefined (reading 'sheets')").
+ * Rows of the first worksheet by exceljs, for the workbooks the fast reader (national.xlsx.ts)
+ * does not read (zip64, encryption …) or when FANGPIN_XLSX_READER=exceljs. The workbook is read
+ * whole: exceljs' streaming reader (WorkbookReader) now and then stops at a worksheet that comes
+ * before the shared strings, under load, as if the zip had ended there ("Cannot read properties
+ * of undefined (reading 'sheets')"), so it is not used.
  */
 async function* xlsxRows(input: Readable): AsyncGenerator<SheetRow> {
-  const { WorkbookReader } = await excel();
-  const reader = new WorkbookReader(input, {
-    worksheets: "emit",
-    sharedStrings: "cache",
-    // Styles are needed to tell Excel date cells (a number with a date format) from numbers.
-    styles: "cache",
-    hyperlinks: "ignore",
-    entries: "ignore",
-  });
-  let first = true;
-  for await (const worksheet of reader) {
-    if (!first) {
-      // Only the first worksheet counts: the national export has one.
-      for await (const _ of worksheet);
-      continue;
-    }
-    first = false;
-    for await (const row of worksheet) {
-      const values = row.values as unknown[];
-      const cells: Cell[] = new Array(Math.max(0, values.length - 1));
-      for (let i = 1; i < values.length; i++) cells[i - 1] = toCell(values[i]);
-      yield { number: row.number, cells };
-    }
+  const { ExcelJS } = await excel();
+  const workbook = new ExcelJS.Workbook();
+  try {
+    await workbook.xlsx.read(input);
+  } finally {
+    input.destroy();
   }
+  const sheet = workbook.worksheets[0];
+  if (!sheet) return;
+  const rows: SheetRow[] = [];
+  sheet.eachRow((row, number) => {
+    const values = row.values as unknown[];
+    const cells: Cell[] = new Array(Math.max(0, values.length - 1));
+    for (let i = 1; i < values.length; i++) cells[i - 1] = toCell(values[i]);
+    rows.push({ number, cells });
+  });
+  yield* rows;
 }
 
 /**
