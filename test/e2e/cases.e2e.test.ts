@@ -430,6 +430,8 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await village.getByTestId("open-case").click();
     const modal = village.getByTestId("open-case-modal").locator(".ant-modal");
     await modal.waitFor();
+    // As a person would: the form has opened and checked the default type before it changes.
+    await modal.getByTestId("case-refused").or(modal.getByTestId("case-check-ok")).waitFor();
     await modal.getByTestId("case-type").click();
     await village.locator(".ant-select-item-option", { hasText: "风险消除" }).click();
     await modal.getByRole("button", { name: /立\s*案/ }).click();

@@ -69,28 +69,32 @@ export function OpenCaseModal({ target, onClose, onOpened }: OpenCaseModalProps)
   const category = Form.useWatch("category", form);
   const green = Form.useWatch("greenChannel", form);
 
+  // Reset when the modal opens for a household (or task) — not when the parent re-renders with
+  // an equal target, which would undo what the user has chosen meanwhile.
+  const householdNumber = target?.householdNumber;
+  const verificationId = target?.verification?.id;
   useEffect(() => {
-    if (!target) return;
+    if (!householdNumber) return;
     form.resetFields();
     form.setFieldsValue({
       type: "identification",
-      leadSource: target.verification ? "screening" : "cadre",
+      leadSource: verificationId !== undefined ? "screening" : "cadre",
     });
     setRefused(null);
-  }, [target, form]);
+  }, [householdNumber, verificationId, form]);
 
   // The conditions, re-checked when what they depend on changes.
   useEffect(() => {
-    if (!target || !type) return;
+    if (!householdNumber || !type) return;
     const ctrl = new AbortController();
     setCheck("checking");
     setRefused(null);
     casesApi
-      .check(target.householdNumber, type, category, ctrl.signal)
+      .check(householdNumber, type, category, ctrl.signal)
       .then(setCheck)
       .catch(() => !ctrl.signal.aborted && setCheck(null));
     return () => ctrl.abort();
-  }, [target, type, category]);
+  }, [householdNumber, type, category]);
 
   const submit = async () => {
     if (!target) return;
