@@ -14,4 +14,23 @@ export {
   type ReportProblem,
 } from "./exchange.service.ts";
 export { NATIONAL_COLUMNS, normalizeHeader } from "./national.columns.ts";
+export {
+  type Cell,
+  CellProblem,
+  cellText,
+  type FileFormat,
+  type HeaderRule,
+  type OpenedTable,
+  openTable,
+  parseDate,
+  parseFlag,
+  parseIdNumber,
+  parseMoney,
+  parseMonth,
+  parseNumber,
+  parseTerm,
+  parseText,
+  type ReadOptions,
+} from "./national.reader.ts";
 export type { RowProblem } from "./national.validate.ts";
+export { xlsxWriter } from "./national.writer.ts";

@@ -16,6 +16,10 @@ export {
 export {
   CATEGORIES,
   type EffectivePolicy,
+  FEED_COLUMN_KINDS,
+  type FeedColumn,
+  type FeedColumnKind,
+  type FeedDef,
   type PolicyFile,
   type Rule,
   SEVERITIES,

@@ -109,6 +109,7 @@ export function resolvePolicy(files: Map<string, PolicyFile>, leaf: PolicyFile):
     measures: [],
     rules: [],
     workflows: {},
+    feeds: {},
   };
   const rules = new Map<string, Partial<Rule> & { id: string }>();
   for (const p of chain) {
@@ -116,6 +117,7 @@ export function resolvePolicy(files: Map<string, PolicyFile>, leaf: PolicyFile):
     Object.assign(out.deadlines, p.deadlines);
     Object.assign(out.quotas, p.quotas);
     Object.assign(out.workflows, p.workflows);
+    Object.assign(out.feeds, p.feeds);
     if (p.income.countedTransfers) out.income.countedTransfers = p.income.countedTransfers;
     for (const m of p.measures) {
       const at = out.measures.findIndex((x) => x.code === m.code);
