@@ -3,6 +3,7 @@ import type { Database } from "../db/connect.ts";
 import { createAuthService } from "../modules/auth/index.ts";
 import { createCasesService, type FileStore, localFileStore } from "../modules/cases/index.ts";
 import { createExchangeService } from "../modules/exchange/index.ts";
+import { createFeedsService } from "../modules/feeds/index.ts";
 import { createMonitoringService, createSignalsService } from "../modules/monitoring/index.ts";
 import {
   createPolicyService,
@@ -53,6 +54,7 @@ export function createServices({
     policyVersions: createPolicyVersionsService({ ...deps, policies, published }),
     exchange: createExchangeService({ ...deps, registry }),
     cases: createCasesService({ ...deps, policies, registry, monitoring, signals, files }),
+    feeds: createFeedsService({ ...deps, policies }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

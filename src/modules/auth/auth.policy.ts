@@ -24,6 +24,8 @@ export const ACTIONS = [
   "case.batch",
   "notice.manage",
   "objection.resolve",
+  "feed.load",
+  "feed.read",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -50,6 +52,10 @@ const RULES: Record<Action, readonly Role[]> = {
   "case.batch": ["admin", "county"],
   "notice.manage": STAFF,
   "objection.resolve": STAFF,
+  // 部门数据专员 — a department's data officer (role `department`) loads its feed; county staff
+  // may load on a department's behalf. Towns read the comparison for their villages.
+  "feed.load": ["admin", "county", "department"],
+  "feed.read": ["admin", "county", "town", "department", "inspector"],
 };
 
 export function can(actor: Actor, action: Action): boolean {
