@@ -11,6 +11,7 @@ import type { Command } from "./command.ts";
 import { parse } from "./command.ts";
 import { demoCommand } from "./demo.ts";
 import { exportNationalCommand } from "./export.ts";
+import { feedLoadCommand } from "./feed.ts";
 import { idcheckCommand } from "./idcheck.ts";
 import { importNationalCommand } from "./import.ts";
 import { migrateCommand } from "./migrate.ts";
@@ -35,6 +36,7 @@ const COMMANDS: Command[] = [
   policyCheckCommand,
   importNationalCommand,
   exportNationalCommand,
+  feedLoadCommand,
   caseOpenCommand,
   caseAdvanceCommand,
   caseShowCommand,
