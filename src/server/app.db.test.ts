@@ -207,6 +207,7 @@ describeEachEngine("HTTP API", (database) => {
       batchId: [String(their.batch)],
       objectionId: [String(their.objection)],
       attachmentId: [String(their.attachment)],
+      type: ["medical"],
     };
     const queries = [
       "",
@@ -238,7 +239,7 @@ describeEachEngine("HTTP API", (database) => {
       resolution: "越权处理",
     };
     const checked = routes.filter((r) =>
-      /^\/api\/(households|regions|signals|verifications|sweeps|cases|notice-batches|objections|attachments)/.test(
+      /^\/api\/(households|regions|signals|verifications|sweeps|cases|notice-batches|objections|attachments|feeds|feed-loads)/.test(
         r.url,
       ),
     );

@@ -20,6 +20,7 @@ import {
   registerNoticeRoutes,
 } from "../modules/cases/index.ts";
 import { registerExchangeRoutes } from "../modules/exchange/index.ts";
+import { registerFeedsRoutes } from "../modules/feeds/index.ts";
 import { registerMonitoringRoutes, registerPreviewRoutes } from "../modules/monitoring/index.ts";
 import { registerPolicyRoutes } from "../modules/monitoring/policy.routes.ts";
 import { registerPolicyVersionRoutes } from "../modules/policy/index.ts";
@@ -93,6 +94,7 @@ export async function buildApp(
     registerPolicyRoutes(api, services, options.now);
     registerPreviewRoutes(api, services);
     registerExchangeRoutes(api, services);
+    registerFeedsRoutes(api, services);
     registerCasesRoutes(api, services);
   });
   // Public, without sign-in: a village's notices and the objection form.

@@ -6,12 +6,16 @@
  * nothing, and a corrected file (same row keys, or the same reporting period) supersedes the
  * facts it corrects.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { basename } from "node:path";
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Kysely } from "kysely";
 import { chinaDate } from "../../core/dates.ts";
-import { invalid } from "../../core/errors.ts";
+import { invalid, notFound } from "../../core/errors.ts";
 import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
@@ -33,6 +37,8 @@ export interface FeedsDeps {
   engine: Engine;
   now: () => Date;
   policies: PolicyService;
+  /** Where uploads are kept while they load (default: the system temp folder). */
+  workDir?: string;
 }
 
 export interface FeedLoadOptions {
@@ -139,10 +145,126 @@ export function createFeedsService(deps: FeedsDeps) {
     return { policyId, def };
   }
 
-  return {
+  const workDir = deps.workDir ?? join(tmpdir(), "fangpin-feeds");
+  const repo = createFeedsRepository(db);
+
+  /** Whether a load concerns the actor's region: made inside it, or above it (the county's). */
+  const loadVisible = (actor: Actor, region: string | null) =>
+    actor.regionCode === null ||
+    (region !== null &&
+      (region.startsWith(actor.regionCode) || actor.regionCode.startsWith(region)));
+
+  const service = {
     definitions(actor: Actor) {
       assertCan(actor, "feed.read");
       return definitions(actor).feeds;
+    },
+
+    /** Loads a file uploaded over HTTP (the request body), kept only while it loads. */
+    async upload(
+      actor: Actor,
+      feedType: string,
+      upload: { body: Readable; fileName: string; maxBytes?: number },
+      options: Omit<FeedLoadOptions, "fileName"> = {},
+    ): Promise<FeedLoadReport> {
+      assertCan(actor, "feed.load");
+      definition(actor, feedType);
+      await mkdir(workDir, { recursive: true });
+      const path = join(workDir, `${randomUUID()}.upload`);
+      const max = upload.maxBytes ?? 1024 * 1024 * 1024;
+      let bytes = 0;
+      try {
+        await pipeline(
+          upload.body,
+          async function* (source: AsyncIterable<Buffer>) {
+            for await (const chunk of source) {
+              bytes += chunk.length;
+              if (bytes > max)
+                throw invalid(`文件超过 ${Math.round(max / 1024 / 1024)} MB，请分批上传`, {
+                  code: "file_too_large",
+                });
+              yield chunk;
+            }
+          },
+          createWriteStream(path),
+        );
+        if (bytes === 0) throw invalid("上传的文件是空的", { code: "file_empty" });
+        return await service.load(actor, feedType, path, { ...options, fileName: upload.fileName });
+      } finally {
+        await rm(path, { force: true });
+      }
+    },
+
+    /** Recent loads that concern the actor's region, newest first. */
+    async loads(actor: Actor, limit = 50) {
+      assertCan(actor, "feed.read");
+      const rows = await repo.loads({ range: null, limit: 1000 });
+      return rows.filter((r) => loadVisible(actor, r.region_code)).slice(0, limit);
+    },
+
+    /** One load, if it concerns the actor's region (else not found, as if it did not exist). */
+    async loadRecord(actor: Actor, id: number) {
+      assertCan(actor, "feed.read");
+      const row = await repo.load(id);
+      if (!row || !loadVisible(actor, row.region_code))
+        throw notFound(`数据导入批次 ${id} 不存在`, { code: "feed_load_not_found" });
+      return row;
+    },
+
+    /** A household's facts (current and superseded), sensitive values masked. */
+    async householdFacts(actor: Actor, householdNumber: string) {
+      assertCan(actor, "household.read");
+      const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
+      let q = db
+        .selectFrom("households")
+        .select(["id", "village_code"])
+        .where("household_number", "=", householdNumber);
+      if (range) q = q.where("village_code", ">=", range[0]).where("village_code", "<", range[1]);
+      const household = await q.executeTakeFirst();
+      if (!household)
+        throw notFound(`户编号 ${householdNumber} 不存在`, { code: "household_not_found" });
+      const feeds = definitions(actor).feeds;
+      const rows = await repo.factsOfHousehold(household.id);
+      return rows.map((r) => {
+        const def = feeds[r.feed_type];
+        const values = JSON.parse(r.vals) as Record<string, string | number>;
+        const shown: { key: string; label: string; value: string | number | null }[] = [];
+        for (const c of def?.columns ?? []) {
+          if (c.key === def?.idColumn || values[c.key] === undefined) continue;
+          const v = values[c.key]!;
+          shown.push({
+            key: c.key,
+            label: c.header,
+            value: c.sensitive
+              ? "***"
+              : c.kind === "money"
+                ? Number(v) / 100
+                : c.kind === "flag"
+                  ? v === 1
+                    ? "是"
+                    : "否"
+                  : v,
+          });
+        }
+        return {
+          id: Number(r.id),
+          feedType: r.feed_type,
+          feedName: def?.name ?? r.feed_type,
+          memberName: r.member_name,
+          effectiveFrom: r.effective_from,
+          effectiveTo: r.effective_to,
+          period: r.period,
+          values: shown,
+          source: {
+            file: r.file_name,
+            hash: r.file_hash,
+            row: r.row_number,
+            loadId: Number(r.load_id),
+          },
+          current: r.superseded_at === null,
+          supersededAt: r.superseded_at,
+        };
+      });
     },
 
     /** Loads one department file; see the module comment for what is written when. */
@@ -416,6 +538,7 @@ export function createFeedsService(deps: FeedsDeps) {
       return report;
     },
   };
+  return service;
 }
 
 function firstOfKey(seen: Map<string, number>, row: FeedRow): number | null {

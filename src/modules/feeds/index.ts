@@ -7,6 +7,7 @@ export {
   feedHeaderRule,
   parseFeedRow,
 } from "./feed.format.ts";
+export { registerFeedsRoutes } from "./feeds.routes.ts";
 export {
   createFeedsService,
   type FactCounts,

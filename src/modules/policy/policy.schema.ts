@@ -160,6 +160,8 @@ export const feedColumnSchema = z
     required: z.boolean().default(false),
     /** For `term`: the allowed values as written in files. */
     terms: z.array(z.string().min(1).max(40)).optional(),
+    /** Health or identity details: masked wherever facts are shown. */
+    sensitive: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     if (c.kind === "term" && !(c.terms && c.terms.length > 0))
