@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachEngine, type TestDatabase } from "../../../test/engines.ts";
 import { idOf, PEOPLE, STRANGER, sampleHouseholds } from "../../../test/feed-samples.ts";
 import { type Actor, SYSTEM_ACTOR } from "../auth/index.ts";
+import { createMonitoringService } from "../monitoring/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import { createRegionsService } from "../regions/index.ts";
 import { createRegistryService } from "../registry/index.ts";
@@ -239,6 +240,79 @@ describeEachEngine("feed loads", (database) => {
     const village: Actor = { ...otherTown, role: "village", regionCode: "360726100201" };
     await expect(s.feeds.load(village, "medical", copy)).rejects.toMatchObject({
       kind: "not_allowed",
+    });
+  });
+});
+
+describeEachEngine("sample feeds raise signals", (database) => {
+  /** Open signals by household number: rule id → evidence. */
+  const open = new Map<string, Map<string, Record<string, unknown>>>();
+
+  beforeAll(async () => {
+    const d = database();
+    const s = services(d);
+    await s.regions.load(SYSTEM_ACTOR, "360726");
+    await s.registry.bulkCreate(SYSTEM_ACTOR, sampleHouseholds(), { source: "demo" });
+    const county = departmentOf("360726");
+    for (const type of TYPES) await s.feeds.load(county, type, sample(type));
+    const monitoring = createMonitoringService({
+      db: d.db,
+      engine: d.engine,
+      now: () => NOW,
+      policies,
+    });
+    await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    const rows = await d.db
+      .selectFrom("signals")
+      .innerJoin("households", "households.id", "signals.household_id")
+      .select(["households.household_number as number", "signals.rule_id", "signals.evidence"])
+      .where("signals.status", "=", "open")
+      .where("signals.rule_id", "like", "feed.%")
+      .execute();
+    for (const r of rows) {
+      const byRule = open.get(r.number) ?? new Map();
+      byRule.set(r.rule_id, r.evidence ? JSON.parse(r.evidence) : {});
+      open.set(r.number, byRule);
+    }
+  });
+
+  it("raises each household's screening signals and eligibility anomalies, and no others", () => {
+    const rules = (n: string) => [...(open.get(n)?.keys() ?? [])].sort();
+    expect(rules("360726100201S001")).toEqual([
+      "feed.medical_out_of_pocket_stay",
+      "feed.medical_out_of_pocket_year",
+      "feed.new_disability",
+      "feed.serious_illness",
+    ]);
+    expect(rules("360726100201S002")).toEqual([
+      "feed.job_loss",
+      "feed.school_dropout",
+      "feed.vehicle_owner",
+    ]);
+    expect(rules("360726101201S003")).toEqual([
+      "feed.deceased_still_listed",
+      "feed.disaster_victim",
+    ]);
+    expect(rules("360726101201S004")).toEqual([
+      "feed.company_owner",
+      "feed.payroll_member",
+      "feed.town_property",
+    ]);
+  });
+
+  it("keeps the source rows of the facts as evidence", () => {
+    expect(open.get("360726100201S001")!.get("feed.medical_out_of_pocket_year")).toEqual({
+      months: 12,
+      outOfPocket: 38_200.5,
+      limit: 11_000,
+      sources: "medical.csv 第 3 行",
+    });
+    expect(open.get("360726101201S003")!.get("feed.deceased_still_listed")).toEqual({
+      count: 1,
+      sources: "death.csv 第 2 行",
+    });
+    expect(open.get("360726100201S002")!.get("feed.vehicle_owner")).toMatchObject({
+      sources: "vehicle.csv 第 2 行",
     });
   });
 });

@@ -1,7 +1,14 @@
 /** Compiles a policy's rules: type-checked CEL, ready for SQL (sweeps) and JS (previews). */
 import { type Node, parseRule, RuleSyntaxError } from "../../core/rules/ast.ts";
 import { type Checked, checkRule, RuleTypeError } from "../../core/rules/check.ts";
-import { compileSql, type MemberAggregates, type SqlEngine } from "../../core/rules/sql.ts";
+import { type FactContext, factContext } from "../../core/rules/context.ts";
+import {
+  compileSql,
+  factSourcesSql,
+  feedTypesRead,
+  type MemberAggregates,
+  type SqlEngine,
+} from "../../core/rules/sql.ts";
 import { type Days, stepId, type WorkflowDef } from "../../core/workflow.ts";
 import type { EffectivePolicy, Rule } from "./policy.schema.ts";
 
@@ -20,9 +27,13 @@ export interface CompiledRule {
   evidence: Record<string, Checked>;
 }
 
-function compileExpr(source: string, params: EffectivePolicy["parameters"]): Checked {
+function compileExpr(
+  source: string,
+  params: EffectivePolicy["parameters"],
+  facts: FactContext = {},
+): Checked {
   const node: Node = parseRule(source);
-  return checkRule(node, params);
+  return checkRule(node, params, facts);
 }
 
 /** Compiles a guard of a case workflow: a CEL condition that must be a truth value. */
@@ -69,13 +80,15 @@ function workflowErrors(
 /** Compiles every rule; returns the compiled rules and every error found (not just the first). */
 export function compilePolicy(
   policy: Pick<EffectivePolicy, "rules" | "parameters"> &
-    Partial<Pick<EffectivePolicy, "workflows" | "deadlines">>,
+    Partial<Pick<EffectivePolicy, "workflows" | "deadlines" | "feeds">>,
 ): {
   rules: CompiledRule[];
   errors: RuleError[];
 } {
   const rules: CompiledRule[] = [];
   const errors: RuleError[] = [];
+  // Rules read department data as `facts.<name>`, typed by the policy's feed definitions.
+  const facts = factContext(policy.feeds ?? {});
   for (const rule of policy.rules) {
     const parts: [string, string][] = [
       ["when", rule.when],
@@ -88,7 +101,7 @@ export function compilePolicy(
     let ok = true;
     for (const [part, source] of parts) {
       try {
-        const checked = compileExpr(source, policy.parameters);
+        const checked = compileExpr(source, policy.parameters, facts);
         if (part === "when") {
           if (checked.type.kind !== "bool" && checked.type.kind !== "any") {
             throw new RuleTypeError("规则条件的结果应为真假值（bool）", 0);
@@ -123,10 +136,12 @@ export function ruleSql(
   aggregates?: MemberAggregates,
 ) {
   const opts = { engine, params: policy.parameters, today, h, aggregates };
-  return {
-    when: compileSql(rule.when, opts),
-    evidence: Object.fromEntries(
-      Object.entries(rule.evidence).map(([k, c]) => [k, compileSql(c, opts)]),
-    ),
-  };
+  const evidence = Object.fromEntries(
+    Object.entries(rule.evidence).map(([k, c]) => [k, compileSql(c, opts)]),
+  );
+  // A rule on department data keeps the source rows of the facts it read (file and row).
+  const feeds = feedTypesRead(rule.when);
+  if (feeds.length > 0 && !("sources" in evidence))
+    evidence.sources = factSourcesSql(feeds, engine, h);
+  return { when: compileSql(rule.when, opts), evidence };
 }
