@@ -1,4 +1,6 @@
 /** Imports and exports in the national monitoring system's format (全国防返贫监测系统). */
+
+export { excel } from "./excel.ts";
 export { registerExchangeRoutes } from "./exchange.routes.ts";
 export {
   type Atomicity,

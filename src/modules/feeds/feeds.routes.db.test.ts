@@ -4,6 +4,7 @@
  * values masked; village users cannot load.
  */
 import { readFileSync } from "node:fs";
+import ExcelJS from "exceljs";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachEngine } from "../../../test/engines.ts";
@@ -18,15 +19,17 @@ const sample = (type: string) =>
 describeEachEngine("feed routes", (database) => {
   let app: FastifyInstance;
   const cookies: Record<string, string> = {};
+  let services: Awaited<ReturnType<typeof buildApp>>["services"];
 
   beforeAll(async () => {
     const built = await buildApp({ database: database(), webRoot: "/nonexistent" });
     app = built.app;
-    const { services } = built;
+    services = built.services;
     await services.regions.load(SYSTEM_ACTOR, "360726");
     await services.registry.bulkCreate(SYSTEM_ACTOR, sampleHouseholds(), { source: "demo" });
     for (const [username, role, region] of [
       ["yibao", "department", "360726"],
+      ["kongtian", "town", "360726101"],
       ["cunA", "village", "360726100201"],
       ["cunB", "village", "360726101201"],
     ] as const) {
@@ -108,5 +111,60 @@ describeEachEngine("feed routes", (database) => {
       headers: { cookie: cookies.cunB! },
     });
     expect(foreign.statusCode).toBe(404);
+  });
+
+  it("reports a load by town with its anomalies and unmatched rows, in scope, and as Excel", async () => {
+    const load = await upload("yibao", "death", sample("death"));
+    expect(load.statusCode, load.body).toBe(200);
+    const id = load.json().loadId;
+    await services.monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    const county = await app.inject({
+      url: `/api/feed-loads/${id}/report`,
+      headers: { cookie: cookies.yibao! },
+    });
+    expect(county.statusCode, county.body).toBe(200);
+    const report = county.json();
+    expect(report.towns).toEqual([{ code: "360726101", name: "孔田镇", matched: 1, anomalies: 1 }]);
+    expect(report.anomalies).toEqual([
+      expect.objectContaining({
+        householdNumber: "360726101201S003",
+        ruleId: "feed.deceased_still_listed",
+        sources: "death-10月.csv 第 2 行",
+      }),
+    ]);
+    expect(report.unmatched).toEqual([
+      expect.objectContaining({ row: 3, outcome: "unmatched", name: "周文斌" }),
+    ]);
+    expect(report.unmatched[0].idNumber).toContain("*");
+    // A town below the loader sees its own rows, not the unmatched ones of the whole county.
+    const town = await app.inject({
+      url: `/api/feed-loads/${id}/report`,
+      headers: { cookie: cookies.kongtian! },
+    });
+    expect(town.statusCode).toBe(200);
+    expect(town.json().matched).toHaveLength(1);
+    expect(town.json().unmatched).toEqual([]);
+    // A village user may not read reports at all.
+    const village = await app.inject({
+      url: `/api/feed-loads/${id}/report`,
+      headers: { cookie: cookies.cunA! },
+    });
+    expect(village.statusCode).toBe(403);
+
+    const xlsx = await app.inject({
+      url: `/api/feed-loads/${id}/report.xlsx`,
+      headers: { cookie: cookies.yibao! },
+    });
+    expect(xlsx.statusCode).toBe(200);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(["汇总", "预警", "已匹配", "未匹配"]);
+    expect(wb.getWorksheet("预警")!.getRow(3).values).toContain("feed.deceased_still_listed");
+    expect((wb.getWorksheet("汇总")!.getRow(3).values as unknown[]).slice(1)).toEqual([
+      "360726101",
+      "孔田镇",
+      1,
+      1,
+    ]);
   });
 });

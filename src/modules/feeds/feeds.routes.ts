@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -6,6 +6,7 @@ import { invalid } from "../../core/errors.ts";
 import { actorOf } from "../../server/auth-plugin.ts";
 import type { Services } from "../../server/services.ts";
 import {
+  comparisonReportView,
   factView,
   feedDefinitionView,
   feedTypeParams,
@@ -129,6 +130,42 @@ export function registerFeedsRoutes(app: FastifyInstance, services: Services) {
         schema: { tags, summary: "一个导入批次", params: loadParams, response: { 200: loadView } },
       },
       async (req) => presentLoad(await feeds.loadRecord(actorOf(req), req.params.id)),
+    );
+
+    r.get(
+      "/api/feed-loads/:id/report",
+      {
+        schema: {
+          tags,
+          summary: "比对报告：按乡镇的匹配数与预警、已匹配、未匹配和预警明细（本辖区）",
+          params: loadParams,
+          response: { 200: comparisonReportView },
+        },
+      },
+      async (req) => feeds.report(actorOf(req), req.params.id),
+    );
+
+    r.get(
+      "/api/feed-loads/:id/report.xlsx",
+      {
+        schema: { tags, summary: "下载比对报告（Excel，供乡镇核实）", params: loadParams },
+      },
+      async (req, reply) => {
+        const { fileName, write } = await feeds.reportXlsx(actorOf(req), req.params.id);
+        const ascii = fileName.replace(/[^\x20-\x7e]/g, "_");
+        reply
+          .type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+          .header(
+            "content-disposition",
+            `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+          )
+          .header("cache-control", "no-store");
+        const body = new PassThrough();
+        write(body).catch((e: unknown) =>
+          body.destroy(e instanceof Error ? e : new Error(String(e))),
+        );
+        return reply.send(body);
+      },
     );
 
     r.get(

@@ -110,3 +110,49 @@ export const factView = z.object({
   current: z.boolean(),
   supersededAt: z.string().nullable(),
 });
+
+/** 比对报告 of one load within the reader's region */
+export const comparisonReportView = z.object({
+  loadId: z.number(),
+  feedType: z.string(),
+  feedName: z.string(),
+  fileName: z.string(),
+  loadedAt: z.string(),
+  /** Per town: rows matched, anomalies raised */
+  towns: z.array(
+    z.object({ code: z.string(), name: z.string(), matched: z.number(), anomalies: z.number() }),
+  ),
+  matched: z.array(
+    z.object({
+      row: z.number(),
+      householdNumber: z.string(),
+      memberName: z.string(),
+      villageCode: z.string(),
+      villageName: z.string(),
+      effectiveFrom: z.string(),
+      current: z.boolean(),
+    }),
+  ),
+  /** Rows that matched nobody or not surely; ID numbers masked */
+  unmatched: z.array(
+    z.object({
+      row: z.number(),
+      outcome: z.enum(["unmatched", "ambiguous"]),
+      reason: z.string(),
+      idNumber: z.string(),
+      name: z.string().nullable(),
+    }),
+  ),
+  /** Open signals of rules that read this feed, with the facts' source rows */
+  anomalies: z.array(
+    z.object({
+      householdNumber: z.string(),
+      villageCode: z.string(),
+      villageName: z.string(),
+      ruleId: z.string(),
+      ruleName: z.string(),
+      severity: z.string(),
+      sources: z.string().nullable(),
+    }),
+  ),
+});

@@ -30,6 +30,7 @@ import {
   parseFeedRow,
   valuesJson,
 } from "./feed.format.ts";
+import { type ComparisonReport, comparisonReport, writeReportXlsx } from "./feeds.report.ts";
 import { type CurrentFact, createFeedsRepository, type Holder } from "./feeds.repository.ts";
 
 export interface FeedsDeps {
@@ -209,6 +210,23 @@ export function createFeedsService(deps: FeedsDeps) {
       if (!row || !loadVisible(actor, row.region_code))
         throw notFound(`数据导入批次 ${id} 不存在`, { code: "feed_load_not_found" });
       return row;
+    },
+
+    /** The comparison report of a load within the actor's region. */
+    async report(actor: Actor, id: number): Promise<ComparisonReport> {
+      const load = await service.loadRecord(actor, id);
+      const today = chinaDate(now());
+      const policy = policies.forRegion(actor.regionCode, Number(today.slice(0, 4)));
+      return comparisonReport(db, actor, { ...load, id: Number(load.id) }, policy);
+    },
+
+    /** The report as an Excel workbook (file name and writer). */
+    async reportXlsx(actor: Actor, id: number) {
+      const report = await service.report(actor, id);
+      return {
+        fileName: `${report.feedName}比对报告-${id}.xlsx`,
+        write: (out: import("node:stream").Writable) => writeReportXlsx(report, out),
+      };
     },
 
     /** A household's facts (current and superseded), sensitive values masked. */
