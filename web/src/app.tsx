@@ -10,6 +10,8 @@ import { BrowserRouter, Navigate, Route, Routes, useParams } from "react-router-
 import { AppLayout } from "./components/app-layout.tsx";
 import { I18nProvider, useI18n } from "./i18n/i18n.tsx";
 import { ImportPage } from "./pages/exchange/import.page.tsx";
+import { FeedReportPage } from "./pages/feeds/feed-report.page.tsx";
+import { FeedsPage } from "./pages/feeds/feeds.page.tsx";
 import { HouseholdDetailPage } from "./pages/household-detail.page.tsx";
 import { HouseholdListPage } from "./pages/household-list.page.tsx";
 import { PolicyPage } from "./pages/policy.page.tsx";
@@ -74,6 +76,8 @@ function Routed() {
         <Route path="/verifications" element={<SignalsPage key="tasks" mode="tasks" />} />
         <Route path="/policy" element={<PolicyPage />} />
         <Route path="/imports" element={<ImportPage />} />
+        <Route path="/feeds" element={<FeedsPage />} />
+        <Route path="/feeds/loads/:id" element={<FeedReportPage />} />
       </Route>
       <Route path="*" element={<Navigate to="/households" replace />} />
     </Routes>

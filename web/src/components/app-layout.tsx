@@ -2,6 +2,7 @@
 import {
   AlertOutlined,
   AuditOutlined,
+  DatabaseOutlined,
   EnvironmentOutlined,
   ImportOutlined,
   LogoutOutlined,
@@ -24,6 +25,7 @@ import {
 } from "react-router-dom";
 import { useI18n } from "../i18n/i18n.tsx";
 import { useExchangeText } from "../pages/exchange/exchange.i18n.ts";
+import { useFeedsText } from "../pages/feeds/feeds.i18n.ts";
 import { rootRegionOf, useSession } from "../session/session.tsx";
 import { LanguageSwitch } from "./language-switch.tsx";
 import { RegionTree } from "./region-tree.tsx";
@@ -50,6 +52,7 @@ function sectionOf(pathname: string): string {
 export function AppLayout() {
   const { t } = useI18n();
   const exchangeText = useExchangeText();
+  const feedsText = useFeedsText();
   const { user, signOut } = useSession();
   const { message } = App.useApp();
   const navigate = useNavigate();
@@ -100,6 +103,9 @@ export function AppLayout() {
       : []),
     ...(user.can.includes("household.create")
       ? [{ key: "/imports", icon: <ImportOutlined />, label: exchangeText.menu }]
+      : []),
+    ...(user.can.includes("feed.read")
+      ? [{ key: "/feeds", icon: <DatabaseOutlined />, label: feedsText.menu }]
       : []),
   ];
   const section = sectionOf(location.pathname);
