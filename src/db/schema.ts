@@ -306,6 +306,20 @@ export interface DB {
   feed_loads: FeedLoadTable;
   feed_rows: FeedRowTable;
   facts: FactTable;
+  duplicate_reviews: DuplicateReviewTable;
+}
+
+export interface DuplicateReviewTable {
+  id: Generated<number>;
+  member_a: number;
+  member_b: number;
+  kind: string;
+  decision: "dismissed" | "merged";
+  kept_member: number | null;
+  note: string | null;
+  actor_id: number | null;
+  actor_name: string;
+  decided_at: string;
 }
 
 export interface FeedLoadTable {

@@ -239,7 +239,7 @@ describeEachEngine("HTTP API", (database) => {
       resolution: "越权处理",
     };
     const checked = routes.filter((r) =>
-      /^\/api\/(households|regions|signals|verifications|sweeps|cases|notice-batches|objections|attachments|feeds|feed-loads)/.test(
+      /^\/api\/(households|regions|signals|verifications|sweeps|cases|notice-batches|objections|attachments|feeds|feed-loads|duplicates)/.test(
         r.url,
       ),
     );

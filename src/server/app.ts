@@ -19,6 +19,7 @@ import {
   registerCasesRoutes,
   registerNoticeRoutes,
 } from "../modules/cases/index.ts";
+import { registerDuplicatesRoutes } from "../modules/duplicates/index.ts";
 import { registerExchangeRoutes } from "../modules/exchange/index.ts";
 import { registerFeedsRoutes } from "../modules/feeds/index.ts";
 import { registerMonitoringRoutes, registerPreviewRoutes } from "../modules/monitoring/index.ts";
@@ -95,6 +96,7 @@ export async function buildApp(
     registerPreviewRoutes(api, services);
     registerExchangeRoutes(api, services);
     registerFeedsRoutes(api, services);
+    registerDuplicatesRoutes(api, services);
     registerCasesRoutes(api, services);
   });
   // Public, without sign-in: a village's notices and the objection form.

@@ -2,6 +2,7 @@
 import type { Database } from "../db/connect.ts";
 import { createAuthService } from "../modules/auth/index.ts";
 import { createCasesService, type FileStore, localFileStore } from "../modules/cases/index.ts";
+import { createDuplicatesService } from "../modules/duplicates/index.ts";
 import { createExchangeService } from "../modules/exchange/index.ts";
 import { createFeedsService } from "../modules/feeds/index.ts";
 import { createMonitoringService, createSignalsService } from "../modules/monitoring/index.ts";
@@ -55,6 +56,7 @@ export function createServices({
     exchange: createExchangeService({ ...deps, registry }),
     cases: createCasesService({ ...deps, policies, registry, monitoring, signals, files }),
     feeds: createFeedsService({ ...deps, policies }),
+    duplicates: createDuplicatesService({ ...deps, policies, registry }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

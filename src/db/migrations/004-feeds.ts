@@ -1,7 +1,8 @@
 /**
  * 004 — department data feeds (部门数据): every load of a feed file, the rows that matched no
  * registry member (for the comparison report), and the facts the matched rows became, with their
- * effective dates, lineage (file hash, name, row) and supersession.
+ * effective dates, lineage (file hash, name, row) and supersession; and the decisions taken on
+ * likely duplicate members (疑似重复人员).
  */
 import { type Kysely, sql } from "kysely";
 import type { Engine } from "../connect.ts";
@@ -96,6 +97,29 @@ export function up004(engine: Engine) {
       .columns(["household_id", "feed_type"])
       .execute();
     await db.schema.createIndex("facts_load").on("facts").column("load_id").execute();
+    await db.schema
+      .createTable("duplicate_reviews")
+      .addColumn("id", idType, (c) => c.primaryKey())
+      /** The pair, smaller member id first. */
+      .addColumn("member_a", refType, (c) => c.notNull().references("members.id"))
+      .addColumn("member_b", refType, (c) => c.notNull().references("members.id"))
+      /** same_name_birth | homophone */
+      .addColumn("kind", "text", (c) => c.notNull())
+      /** dismissed | merged */
+      .addColumn("decision", "text", (c) => c.notNull())
+      /** For a merge: the member that stays (the other was removed as a duplicate). */
+      .addColumn("kept_member", refType)
+      .addColumn("note", "text")
+      .addColumn("actor_id", refType)
+      .addColumn("actor_name", "text", (c) => c.notNull())
+      .addColumn("decided_at", "text", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex("duplicate_reviews_pair")
+      .unique()
+      .on("duplicate_reviews")
+      .columns(["member_a", "member_b"])
+      .execute();
     await db.schema
       .createIndex("facts_period")
       .on("facts")

@@ -26,6 +26,7 @@ export const ACTIONS = [
   "objection.resolve",
   "feed.load",
   "feed.read",
+  "duplicate.review",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -56,6 +57,8 @@ const RULES: Record<Action, readonly Role[]> = {
   // may load on a department's behalf. Towns read the comparison for their villages.
   "feed.load": ["admin", "county", "department"],
   "feed.read": ["admin", "county", "town", "department", "inspector"],
+  // 疑似重复人员 — merging removes a member from a household: the staff who review cases.
+  "duplicate.review": ["admin", "county", "town"],
 };
 
 export function can(actor: Actor, action: Action): boolean {

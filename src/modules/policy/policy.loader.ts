@@ -110,6 +110,7 @@ export function resolvePolicy(files: Map<string, PolicyFile>, leaf: PolicyFile):
     rules: [],
     workflows: {},
     feeds: {},
+    homophones: [],
   };
   const rules = new Map<string, Partial<Rule> & { id: string }>();
   for (const p of chain) {
@@ -118,6 +119,7 @@ export function resolvePolicy(files: Map<string, PolicyFile>, leaf: PolicyFile):
     Object.assign(out.quotas, p.quotas);
     Object.assign(out.workflows, p.workflows);
     Object.assign(out.feeds, p.feeds);
+    if (p.homophones) out.homophones = p.homophones;
     if (p.income.countedTransfers) out.income.countedTransfers = p.income.countedTransfers;
     for (const m of p.measures) {
       const at = out.measures.findIndex((x) => x.code === m.code);

@@ -275,6 +275,11 @@ export const policyFileSchema = z
     workflows: z.partialRecord(z.enum(CASE_TYPES), workflowSchema).default({}),
     /** Department data feeds by type; a file that names a type replaces the inherited one. */
     feeds: z.record(feedType, feedSchema).default({}),
+    /**
+     * 同音字 — groups of characters that sound alike (each string one group), for finding names
+     * of likely duplicate members; a file that gives the list replaces the inherited one.
+     */
+    homophones: z.array(z.string().min(2).max(40)).optional(),
   })
   .superRefine((p, ctx) => {
     if (p.level !== "national" && !p.region)
@@ -322,4 +327,6 @@ export interface EffectivePolicy {
   workflows: Partial<Record<CaseType, WorkflowDef>>;
   /** Department data feeds by type. */
   feeds: Record<string, FeedDef>;
+  /** Groups of characters that sound alike. */
+  homophones: string[];
 }
