@@ -1,7 +1,8 @@
 /**
  * Department data in a real browser: a county officer picks 死亡注销, drops the sample file,
  * sees the load's counts, opens the comparison report (by town, the alert with its source row,
- * the unmatched row masked), and the household page shows the fact with its source.
+ * the unmatched row masked), and the household page shows the fact with its source; then
+ * reviews likely duplicates: one pair dismissed, one merged.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../src/modules/auth/index.ts";
+import { household, VILLAGE_A, VILLAGE_B } from "../factories.ts";
 import { sampleHouseholds } from "../feed-samples.ts";
 import { buildWebIfStale, type Fixture, REPO, startFixture, USER } from "./fixture.ts";
 
@@ -25,11 +27,22 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
   let fixture: Fixture;
   let browser: Browser;
   let page: Page;
+  let duplicates: string[] = [];
 
   beforeAll(async () => {
     await buildWebIfStale();
     fixture = await startFixture();
     await fixture.services.registry.bulkCreate(SYSTEM_ACTOR, sampleHouseholds(), {
+      source: "demo",
+    });
+    // Seeds 221 and 222: spouses born the same day as the fixture's spouses 1 and 2 (the
+    // factory's year repeats every 20), one named alike, one with a name that sounds alike.
+    const homophone = household(VILLAGE_B, { seed: 221 });
+    homophone.members[1]!.name = "理1";
+    const same = household(VILLAGE_A, { seed: 222 });
+    same.members[1]!.name = "李2";
+    duplicates = [homophone, same].map((h) => h.household.householdNumber!);
+    await fixture.services.registry.bulkCreate(SYSTEM_ACTOR, [homophone, same], {
       source: "demo",
     });
     browser = await chromium.launch({
@@ -88,5 +101,29 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       .poll(() => page.getByTestId("household-facts").textContent())
       .toContain("death.csv 第 2 行");
     expect(await page.getByTestId("household-facts").textContent()).toContain("赖桂兰");
+  });
+
+  it("reviews likely duplicates: dismisses one pair, merges the other", async () => {
+    await page.goto(`${fixture.url}/duplicates`);
+    await page.getByTestId("duplicates-page").waitFor();
+    const rows = page.locator('[data-testid="duplicate-pairs"] .ant-table-row');
+    await expect.poll(() => rows.count()).toBe(2);
+    const homophoneRow = rows.filter({ hasText: "同音姓名" });
+    expect(await homophoneRow.textContent()).toContain("理1");
+    await homophoneRow.getByTestId("dismiss").click();
+    await page.getByText("已标记为不同人").waitFor();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain("李2");
+    await page.screenshot({ path: join(SCREENSHOTS, "duplicates.png"), fullPage: true });
+
+    await rows.first().getByTestId("merge-keep-a").click();
+    await page.locator(".ant-popconfirm .ant-btn-primary").click();
+    await page.getByText("已合并").waitFor();
+    await expect.poll(() => rows.count()).toBe(0);
+    const merged = await fixture.services.registry.get(SYSTEM_ACTOR, duplicates[1]!);
+    expect(merged.members[1]).toMatchObject({ status: "removed", removedReason: "duplicate" });
+    // The dismissed pair's households are untouched.
+    const kept = await fixture.services.registry.get(SYSTEM_ACTOR, duplicates[0]!);
+    expect(kept.members.every((m) => m.status === "active")).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import { useEffect } from "react";
 import { BrowserRouter, Navigate, Route, Routes, useParams } from "react-router-dom";
 import { AppLayout } from "./components/app-layout.tsx";
 import { I18nProvider, useI18n } from "./i18n/i18n.tsx";
+import { DuplicatesPage } from "./pages/duplicates/duplicates.page.tsx";
 import { ImportPage } from "./pages/exchange/import.page.tsx";
 import { FeedReportPage } from "./pages/feeds/feed-report.page.tsx";
 import { FeedsPage } from "./pages/feeds/feeds.page.tsx";
@@ -77,6 +78,7 @@ function Routed() {
         <Route path="/policy" element={<PolicyPage />} />
         <Route path="/imports" element={<ImportPage />} />
         <Route path="/feeds" element={<FeedsPage />} />
+        <Route path="/duplicates" element={<DuplicatesPage />} />
         <Route path="/feeds/loads/:id" element={<FeedReportPage />} />
       </Route>
       <Route path="*" element={<Navigate to="/households" replace />} />

@@ -11,6 +11,7 @@ import {
   SafetyCertificateOutlined,
   TeamOutlined,
   UnorderedListOutlined,
+  UsergroupDeleteOutlined,
   UserOutlined,
 } from "@ant-design/icons";
 import { App, Button, Layout, Menu, Space, Tooltip, Typography } from "antd";
@@ -24,6 +25,7 @@ import {
   useSearchParams,
 } from "react-router-dom";
 import { useI18n } from "../i18n/i18n.tsx";
+import { useDuplicatesText } from "../pages/duplicates/duplicates.page.tsx";
 import { useExchangeText } from "../pages/exchange/exchange.i18n.ts";
 import { useFeedsText } from "../pages/feeds/feeds.i18n.ts";
 import { rootRegionOf, useSession } from "../session/session.tsx";
@@ -53,6 +55,7 @@ export function AppLayout() {
   const { t } = useI18n();
   const exchangeText = useExchangeText();
   const feedsText = useFeedsText();
+  const duplicatesText = useDuplicatesText();
   const { user, signOut } = useSession();
   const { message } = App.useApp();
   const navigate = useNavigate();
@@ -106,6 +109,9 @@ export function AppLayout() {
       : []),
     ...(user.can.includes("feed.read")
       ? [{ key: "/feeds", icon: <DatabaseOutlined />, label: feedsText.menu }]
+      : []),
+    ...(user.can.includes("duplicate.review")
+      ? [{ key: "/duplicates", icon: <UsergroupDeleteOutlined />, label: duplicatesText.menu }]
       : []),
   ];
   const section = sectionOf(location.pathname);
