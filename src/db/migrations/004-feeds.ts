@@ -14,6 +14,10 @@ export function up004(engine: Engine) {
   const idType = engine === "postgres" ? "bigserial" : "integer";
   const refType = engine === "postgres" ? "bigint" : "integer";
   return async (db: AnyDb) => {
+    // Feed rows are matched by ID number to members active or removed: the partial index of
+    // 001 serves only active members, and a lookup of removed ones would scan the table.
+    await db.schema.createIndex("members_id_number").on("members").column("id_number").execute();
+
     await db.schema
       .createTable("feed_loads")
       .addColumn("id", idType, (c) => c.primaryKey())
