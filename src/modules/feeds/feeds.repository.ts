@@ -26,6 +26,8 @@ export interface CurrentFact {
 
 /** Rows per statement: PostgreSQL allows 65,535 parameters, SQLite 32,766. */
 const CHUNK = 500;
+/** Fact rows per INSERT when no ids come back: 18 parameters each, under SQLite's 32,766. */
+const WIDE_CHUNK = 1500;
 
 export function createFeedsRepository(db: Kysely<DB>) {
   return {
@@ -111,6 +113,15 @@ export function createFeedsRepository(db: Kysely<DB>) {
         for (const r of rows) ids.push(Number(r.id));
       }
       return ids;
+    },
+
+    /** Inserts facts without reading their ids back (the common case: nothing superseded). */
+    async insertFactsQuietly(facts: New<FactTable>[]): Promise<void> {
+      for (let i = 0; i < facts.length; i += WIDE_CHUNK)
+        await db
+          .insertInto("facts")
+          .values(facts.slice(i, i + WIDE_CHUNK))
+          .execute();
     },
 
     /** Ends facts: replaced by another fact (`by`) or by a load that no longer lists them. */

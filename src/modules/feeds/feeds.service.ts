@@ -464,12 +464,16 @@ export function createFeedsService(deps: FeedsDeps) {
                 loadId,
                 at,
               );
-              const ids = await repo.insertFacts(creates);
-              for (const id of ids) touched.add(id);
-              await repo.setReplacement(
-                replaced.flatMap((old, i) => (old === null ? [] : [{ old, by: ids[i]! }])),
-              );
-              report.facts.created += ids.length;
+              // The new facts' ids are needed only to link what they replace and, for feeds
+              // with a period, to spare them when the period's other facts end.
+              if (ended.length > 0 || def.period) {
+                const ids = await repo.insertFacts(creates);
+                for (const id of ids) touched.add(id);
+                await repo.setReplacement(
+                  replaced.flatMap((old, i) => (old === null ? [] : [{ old, by: ids[i]! }])),
+                );
+              } else await repo.insertFactsQuietly(creates);
+              report.facts.created += creates.length;
               report.facts.superseded += ended.length;
             };
 
