@@ -18,6 +18,7 @@ import type { Command } from "./command.ts";
 import { parse } from "./command.ts";
 import { demoCommand } from "./demo.ts";
 import { exportNationalCommand } from "./export.ts";
+import { feedLoadCommand } from "./feed.ts";
 import { idcheckCommand } from "./idcheck.ts";
 import { importNationalCommand } from "./import.ts";
 import { migrateCommand } from "./migrate.ts";
@@ -42,6 +43,7 @@ const COMMANDS: Command[] = [
   policyCheckCommand,
   importNationalCommand,
   exportNationalCommand,
+  feedLoadCommand,
   caseOpenCommand,
   caseAdvanceCommand,
   caseShowCommand,

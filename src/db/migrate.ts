@@ -5,16 +5,24 @@ import type { Database } from "./connect.ts";
 import { up001 } from "./migrations/001-foundation.ts";
 import { up002 } from "./migrations/002-monitoring.ts";
 import { up003 } from "./migrations/003-cases.ts";
+import { up004 } from "./migrations/004-feeds.ts";
 import { up005 } from "./migrations/005-assistance.ts";
 
 /** Names of all migrations, in order. */
-export const MIGRATIONS = ["001-foundation", "002-monitoring", "003-cases", "005-assistance"];
+export const MIGRATIONS = [
+  "001-foundation",
+  "002-monitoring",
+  "003-cases",
+  "004-feeds",
+  "005-assistance",
+];
 
 function provider(database: Database): MigrationProvider {
   const migrations: Record<string, Migration> = {
     "001-foundation": { up: up001(database.engine) },
     "002-monitoring": { up: up002(database.engine) },
     "003-cases": { up: up003(database.engine) },
+    "004-feeds": { up: up004(database.engine) },
     "005-assistance": { up: up005(database.engine) },
   };
   if (Object.keys(migrations).join() !== MIGRATIONS.join())

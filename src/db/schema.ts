@@ -403,4 +403,75 @@ export interface DB {
   visits: VisitTable;
   work_team_members: WorkTeamMemberTable;
   work_team_attendance: WorkTeamAttendanceTable;
+  feed_loads: FeedLoadTable;
+  feed_rows: FeedRowTable;
+  facts: FactTable;
+  duplicate_reviews: DuplicateReviewTable;
+}
+
+export interface DuplicateReviewTable {
+  id: Generated<number>;
+  member_a: number;
+  member_b: number;
+  kind: string;
+  decision: "dismissed" | "merged";
+  kept_member: number | null;
+  note: string | null;
+  actor_id: number | null;
+  actor_name: string;
+  decided_at: string;
+}
+
+export interface FeedLoadTable {
+  id: Generated<number>;
+  feed_type: string;
+  file_hash: string;
+  file_name: string;
+  format: string;
+  policy_id: string;
+  region_code: string | null;
+  actor_id: number | null;
+  actor_name: string;
+  loaded_at: string;
+  rows: number;
+  matched: number;
+  unmatched: number;
+  ambiguous: number;
+  created: number;
+  unchanged: number;
+  superseded: number;
+}
+
+export interface FeedRowTable {
+  id: Generated<number>;
+  load_id: number;
+  row_number: number;
+  outcome: "unmatched" | "ambiguous";
+  reason: string;
+  id_number: string;
+  name: string | null;
+  village_code: string | null;
+  vals: string;
+}
+
+export interface FactTable {
+  id: Generated<number>;
+  feed_type: string;
+  row_key: string;
+  id_number: string;
+  member_id: number;
+  household_id: number;
+  village_code: string;
+  effective_from: string;
+  effective_to: string | null;
+  period: string | null;
+  vals: string;
+  load_id: number;
+  file_hash: string;
+  file_name: string;
+  row_number: number;
+  created_at: string;
+  superseded_by: number | null;
+  superseded_load: number | null;
+  superseded_at: string | null;
 }

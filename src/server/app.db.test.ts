@@ -270,6 +270,7 @@ describeEachEngine("HTTP API", (database) => {
       measureId: [String(their.measure)],
       visitId: [String(their.visit)],
       teamMemberId: [String(their.teamMember)],
+      type: ["medical"],
     };
     const queries = [
       "",
@@ -317,7 +318,7 @@ describeEachEngine("HTTP API", (database) => {
       days: 20,
     };
     const checked = routes.filter((r) =>
-      /^\/api\/(households|regions|signals|verifications|sweeps|cases|notice-batches|objections|attachments|assistance)/.test(
+      /^\/api\/(households|regions|signals|verifications|sweeps|cases|notice-batches|objections|attachments|assistance|feeds|feed-loads|duplicates)/.test(
         r.url,
       ),
     );

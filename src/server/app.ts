@@ -20,7 +20,9 @@ import {
   registerCasesRoutes,
   registerNoticeRoutes,
 } from "../modules/cases/index.ts";
+import { registerDuplicatesRoutes } from "../modules/duplicates/index.ts";
 import { registerExchangeRoutes } from "../modules/exchange/index.ts";
+import { registerFeedsRoutes } from "../modules/feeds/index.ts";
 import { registerMonitoringRoutes, registerPreviewRoutes } from "../modules/monitoring/index.ts";
 import { registerPolicyRoutes } from "../modules/monitoring/policy.routes.ts";
 import { registerPolicyVersionRoutes } from "../modules/policy/index.ts";
@@ -94,6 +96,8 @@ export async function buildApp(
     registerPolicyRoutes(api, services, options.now);
     registerPreviewRoutes(api, services);
     registerExchangeRoutes(api, services);
+    registerFeedsRoutes(api, services);
+    registerDuplicatesRoutes(api, services);
     registerCasesRoutes(api, services);
     registerAssistanceRoutes(api, services);
   });

@@ -3,7 +3,9 @@ import type { Database } from "../db/connect.ts";
 import { createAssistanceService } from "../modules/assistance/index.ts";
 import { createAuthService } from "../modules/auth/index.ts";
 import { createCasesService, type FileStore, localFileStore } from "../modules/cases/index.ts";
+import { createDuplicatesService } from "../modules/duplicates/index.ts";
 import { createExchangeService } from "../modules/exchange/index.ts";
+import { createFeedsService } from "../modules/feeds/index.ts";
 import { createMonitoringService, createSignalsService } from "../modules/monitoring/index.ts";
 import {
   createPolicyService,
@@ -65,6 +67,8 @@ export function createServices({
     }),
     cases: createCasesService({ ...deps, policies, registry, monitoring, signals, files }),
     assistance,
+    feeds: createFeedsService({ ...deps, policies }),
+    duplicates: createDuplicatesService({ ...deps, policies, registry }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

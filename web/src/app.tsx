@@ -9,12 +9,15 @@ import { useEffect } from "react";
 import { BrowserRouter, Navigate, Route, Routes, useParams } from "react-router-dom";
 import { AppLayout } from "./components/app-layout.tsx";
 import { I18nProvider, useI18n } from "./i18n/i18n.tsx";
-import { CaseDetailPage } from "./pages/case-detail.page.tsx";
-import { CasesPage } from "./pages/cases.page.tsx";
 import { CadresPage } from "./pages/assistance/cadres.page.tsx";
 import { HelperPage } from "./pages/assistance/helper.page.tsx";
 import { HouseholdPlanPage } from "./pages/assistance/household-plan.page.tsx";
+import { CaseDetailPage } from "./pages/case-detail.page.tsx";
+import { CasesPage } from "./pages/cases.page.tsx";
+import { DuplicatesPage } from "./pages/duplicates/duplicates.page.tsx";
 import { ImportPage } from "./pages/exchange/import.page.tsx";
+import { FeedReportPage } from "./pages/feeds/feed-report.page.tsx";
+import { FeedsPage } from "./pages/feeds/feeds.page.tsx";
 import { HouseholdDetailPage } from "./pages/household-detail.page.tsx";
 import { HouseholdListPage } from "./pages/household-list.page.tsx";
 import { NoticeBatchesPage } from "./pages/notice-batches.page.tsx";
@@ -92,6 +95,9 @@ function Routed() {
         <Route path="/assist" element={<CadresPage />} />
         <Route path="/assist/mine" element={<HelperPage />} />
         <Route path="/assist/households/:householdNumber" element={<HouseholdPlanPage />} />
+        <Route path="/feeds" element={<FeedsPage />} />
+        <Route path="/duplicates" element={<DuplicatesPage />} />
+        <Route path="/feeds/loads/:id" element={<FeedReportPage />} />
       </Route>
       <Route path="*" element={<Navigate to="/households" replace />} />
     </Routes>

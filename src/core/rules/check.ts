@@ -5,6 +5,8 @@
 import type { Node } from "./ast.ts";
 import {
   type ContextField,
+  type FactContext,
+  type FactList,
   HOUSEHOLD_CONTEXT,
   MEMBER_CONTEXT,
   type PolicyParams,
@@ -26,9 +28,15 @@ export interface Checked {
   root: Node;
   type: RuleType;
   typeOf(node: Node): RuleType;
-  /** The context field a `h.x` / `m.x` selection reads. */
+  /** The context field a `h.x` / `m.x` / `f.x` selection reads. */
   fieldOf(node: Node): ContextField | undefined;
+  /** The fact list a `facts.<name>` selection names. */
+  factsOf(node: Node): FactList | undefined;
 }
+
+/** Whether a node is a fact list (`facts.medical`). */
+export const isFactList = (node: Node): boolean =>
+  node.k === "select" && node.operand.k === "ident" && node.operand.name === "facts";
 
 const COMPARE = new Set(["_<_", "_<=_", "_>_", "_>=_"]);
 const EQUALITY = new Set(["_==_", "_!=_"]);
@@ -36,9 +44,10 @@ const ARITHMETIC = new Set(["_+_", "_-_", "_*_", "_/_", "_%_"]);
 const STRING_METHODS = new Set(["startsWith", "endsWith", "contains"]);
 const AGGREGATES = new Set(["sum", "min", "max"]);
 
-export function checkRule(root: Node, params: PolicyParams = {}): Checked {
+export function checkRule(root: Node, params: PolicyParams = {}, facts: FactContext = {}): Checked {
   const types = new Map<Node, RuleType>();
   const fields = new Map<Node, ContextField>();
+  const lists = new Map<Node, FactList>();
   const policyFields = policyContext(params);
   const fail = (node: Node, message: string): never => {
     throw new RuleTypeError(message, node.pos);
@@ -60,16 +69,32 @@ export function checkRule(root: Node, params: PolicyParams = {}): Checked {
         if (!t)
           return fail(
             node,
-            `未知的名称“${node.name}”：可用的有 h（户）、members（成员）、policy（政策参数）、today（日期）`,
+            `未知的名称“${node.name}”：可用的有 h（户）、members（成员）、facts（部门数据）、policy（政策参数）、today（日期）`,
           );
         return t;
       }
       case "select": {
         const on = visit(node.operand, scope, inMacro);
-        if (on.kind !== "object") return fail(node, `“${node.field}”前面应为 h、成员变量或 policy`);
+        if (on.kind !== "object")
+          return fail(node, `“${node.field}”前面应为 h、成员变量、facts、事实变量或 policy`);
         let field: ContextField | undefined;
         if (on.name === "household") field = HOUSEHOLD_CONTEXT[node.field];
         if (on.name === "member") field = MEMBER_CONTEXT[node.field];
+        if (on.name === "facts") {
+          const list = facts[node.field];
+          if (!list)
+            return fail(
+              node,
+              `部门数据中没有“${node.field}”（已有：${Object.keys(facts).join("、") || "无"}）`,
+            );
+          if (node.test) return fail(node, "has() 不能用于 facts；判断有无请用 size()");
+          lists.set(node, list);
+          return T.list(T.object(`fact:${node.field}`));
+        }
+        if (on.name.startsWith("fact:")) {
+          field = facts[on.name.slice(5)]?.fields[node.field];
+          if (!field) return fail(node, `部门数据 ${on.name.slice(5)} 没有字段“${node.field}”`);
+        }
         if (on.name === "policy") {
           const pt = policyFields[node.field];
           if (!pt)
@@ -98,10 +123,12 @@ export function checkRule(root: Node, params: PolicyParams = {}): Checked {
       case "macro": {
         const range = visit(node.range, scope, inMacro);
         if (inMacro) return fail(node, "不支持嵌套的 exists/all/filter/map");
-        if (!(node.range.k === "ident" && node.range.name === "members")) {
+        if (
+          !((node.range.k === "ident" && node.range.name === "members") || isFactList(node.range))
+        ) {
           return fail(
             node,
-            `${node.macro} 只能用于 members（如 members.exists(m, m.age < 16)）；判断列表字段可用 "值" in h.字段`,
+            `${node.macro} 只能用于 members 或 facts.<数据>（如 members.exists(m, m.age < 16)）；判断列表字段可用 "值" in h.字段`,
           );
         }
         if (range.kind !== "list") return fail(node, `${node.macro} 需要列表`);
@@ -201,7 +228,7 @@ export function checkRule(root: Node, params: PolicyParams = {}): Checked {
     if (AGGREGATES.has(fn)) {
       const arg = node.args[0];
       if (arg?.k !== "macro" || arg.macro !== "map")
-        return fail(node, `${fn}() 用于 members.map(m, …)`);
+        return fail(node, `${fn}() 用于 members.map(m, …) 或 facts.<数据>.map(f, …)`);
       const of = args[0]!;
       if (of.kind !== "list" || !isNumeric(of.of)) fail(node, `${fn}() 需要数字列表`);
       return (of as { kind: "list"; of: RuleType }).of;
@@ -213,8 +240,15 @@ export function checkRule(root: Node, params: PolicyParams = {}): Checked {
     ["h", T.object("household")],
     ["members", T.list(T.object("member"))],
     ["policy", T.object("policy")],
+    ["facts", T.object("facts")],
     ["today", T.string],
   ]);
   const type = visit(root, scope, false);
-  return { root, type, typeOf: (n) => types.get(n) ?? T.any, fieldOf: (n) => fields.get(n) };
+  return {
+    root,
+    type,
+    typeOf: (n) => types.get(n) ?? T.any,
+    fieldOf: (n) => fields.get(n),
+    factsOf: (n) => lists.get(n),
+  };
 }

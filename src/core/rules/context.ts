@@ -5,6 +5,9 @@
  *   h.size, h.netIncome, h.perCapitaIncome, h.monitored, h.villageCode, h.townCode …
  *   members            list(member); member fields plus m.age, m.isHead
  *   policy.<param>     numeric and text parameters of the policy in force
+ *   facts.<name>       list(fact): a department feed's current facts about the household's
+ *                      members (see FactContext); fact fields plus f.effectiveFrom/To and
+ *                      f.memberListed
  *   today              the evaluation date as "YYYY-MM-DD"
  *
  * Every field maps to a column (or a derived expression) so that the SQL and the JS compilers
@@ -15,7 +18,13 @@ import { type RuleType, T } from "./types.ts";
 
 /** How a context field is read from the tables. */
 export type Storage =
-  | { kind: "column"; column: string; as: "text" | "int" | "double" | "flag" | "fen" | "json_list" }
+  | {
+      kind: "column";
+      column: string;
+      as: "text" | "int" | "double" | "flag" | "fen" | "json_list";
+      /** A value of a fact's JSON object (`vals`) rather than a table column. */
+      json?: true;
+    }
   | { kind: "derived"; name: DerivedName };
 
 export type DerivedName =
@@ -26,7 +35,8 @@ export type DerivedName =
   | "h.townCode"
   | "m.age"
   | "m.isHead"
-  | AssistanceFact;
+  | AssistanceFact
+  | "f.memberListed";
 
 export interface ContextField {
   type: RuleType;
@@ -161,4 +171,80 @@ export function policyContext(params: PolicyParams): Record<string, RuleType> {
           : T.string,
     ]),
   );
+}
+
+// ─── facts of department feeds ───────────────────────────────────────────────────
+
+/** What the rule context needs of a feed definition (modules/policy FeedDef fits it). */
+export interface FeedShape {
+  fact: string;
+  idColumn: string;
+  columns: readonly { key: string; kind: string; header: string }[];
+}
+
+/** One fact list of the context: the feed type it comes from and its fields. */
+export interface FactList {
+  feedType: string;
+  fields: Record<string, ContextField>;
+}
+
+/** `facts.<name>` lists by name. */
+export type FactContext = Record<string, FactList>;
+
+/** Fields every fact has, whatever its feed. */
+const FACT_BUILTINS: Record<string, ContextField> = {
+  effectiveFrom: {
+    type: T.string,
+    storage: { kind: "column", column: "effective_from", as: "text" },
+    zh: "生效日期（YYYY-MM-DD）",
+  },
+  effectiveTo: {
+    type: T.string,
+    storage: { kind: "column", column: "effective_to", as: "text" },
+    zh: "截止日期（YYYY-MM-DD）",
+  },
+  memberListed: {
+    type: T.bool,
+    storage: { kind: "derived", name: "f.memberListed" },
+    zh: "该成员是否仍在册",
+  },
+};
+
+function factField(kind: string, key: string, zh: string): ContextField {
+  switch (kind) {
+    case "money":
+      return {
+        type: T.double,
+        storage: { kind: "column", column: key, as: "fen", json: true },
+        zh: `${zh}（元）`,
+      };
+    case "number":
+      return {
+        type: T.double,
+        storage: { kind: "column", column: key, as: "double", json: true },
+        zh,
+      };
+    case "int":
+      return { type: T.int, storage: { kind: "column", column: key, as: "int", json: true }, zh };
+    case "flag":
+      return { type: T.bool, storage: { kind: "column", column: key, as: "flag", json: true }, zh };
+    default:
+      return {
+        type: T.string,
+        storage: { kind: "column", column: key, as: "text", json: true },
+        zh,
+      };
+  }
+}
+
+/** The fact lists of the feeds in a policy: each column but the ID number becomes a field. */
+export function factContext(feeds: Readonly<Record<string, FeedShape>>): FactContext {
+  const out: FactContext = {};
+  for (const [feedType, feed] of Object.entries(feeds)) {
+    const fields: Record<string, ContextField> = {};
+    for (const c of feed.columns)
+      if (c.key !== feed.idColumn) fields[c.key] = factField(c.kind, c.key, c.header);
+    out[feed.fact] = { feedType, fields: { ...fields, ...FACT_BUILTINS } };
+  }
+  return out;
 }

@@ -19,7 +19,7 @@
  * the rule are inlined as numbers or JSON-quoted strings.
  */
 import type { Node } from "./ast.ts";
-import type { Checked } from "./check.ts";
+import { type Checked, isFactList } from "./check.ts";
 import { ASSISTANCE_FACTS, type ContextField, type PolicyParams } from "./context.ts";
 import type { RuleType } from "./types.ts";
 
@@ -64,16 +64,37 @@ export interface Columnar {
   /** The active members of household row i are member rows memberStart[i] ≤ j < memberEnd[i]. */
   readonly memberStart: Int32Array;
   readonly memberEnd: Int32Array;
+  /** Current facts by list name (`facts.<name>`), those the rules need. */
+  readonly facts?: Readonly<Record<string, FactColumns>>;
 }
+
+/**
+ * One fact list: household row i's facts are fact rows start[i] ≤ k < end[i]. Columns by the
+ * fact's value key, `effective_from`, `effective_to`, {@link MEMBER_LISTED}, and the derived
+ * `?key` / `#key` of text values.
+ */
+export interface FactColumns {
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  readonly cols: Readonly<Record<string, Column>>;
+}
+
+/** The fact column of f.memberListed: the member is still active in the registry. */
+export const MEMBER_LISTED = "@listed";
 
 export type ColumnKind = Column["kind"];
 
-/** A column a compiled rule reads. */
+/** A column a compiled rule reads: of households, members, or a fact list (`f`). */
 export interface ColumnNeed {
-  table: "h" | "m";
+  table: "h" | "m" | "f";
   column: string;
   kind: ColumnKind;
+  /** For `f`: the list name and its feed type. */
+  fact?: { name: string; feedType: string };
 }
+
+/** Where a generated read goes: households, members, or the fact list of that name. */
+type TableRef = "h" | "m" | `f:${string}`;
 
 /**
  * The household's net income in fen, derived once when data is loaded: NULL when all five
@@ -346,6 +367,12 @@ export const runtime = {
   strs,
   codeOf,
   column,
+  /** The columns of a fact list, checked when a rule is bound. */
+  facts(data: Columnar, name: string): FactColumns {
+    const f = data.facts?.[name];
+    if (!f) throw new Error(`columnar data has no facts ${name}`);
+    return f;
+  },
   /** A numeric policy parameter, checked when a rule is bound. */
   param(params: PolicyParams, name: string): number {
     const v = params[name];
@@ -562,6 +589,8 @@ class Generator {
   readonly paramVars = new Map<string, string>();
   private names = 0;
   private readonly bound = new Map<string, string>();
+  /** The table each loop variable (`j3`) walks. */
+  private readonly varTables = new Map<string, TableRef>();
 
   constructor(
     private readonly checked: Checked,
@@ -586,35 +615,55 @@ class Generator {
     return name;
   }
 
-  private col(table: "h" | "m", column: string, kind: ColumnKind): string {
-    this.needs.set(`${table}.${column}`, { table, column, kind });
+  private col(table: TableRef, column: string, kind: ColumnKind): string {
+    if (table === "h" || table === "m") {
+      this.needs.set(`${table}.${column}`, { table, column, kind });
+      return this.once(
+        `col:${table}.${column}`,
+        `X.column(D.${table}, ${str(column)}, ${str(kind)}, ${str(table === "h" ? "household" : "member")})`,
+      );
+    }
+    const name = table.slice(2);
+    this.needs.set(`${table}.${column}`, {
+      table: "f",
+      column,
+      kind,
+      fact: { name, feedType: this.feedTypes.get(name)! },
+    });
     return this.once(
       `col:${table}.${column}`,
-      `X.column(D.${table}, ${str(column)}, ${str(kind)}, ${str(table === "h" ? "household" : "member")})`,
+      `X.column(${this.factsOf(name)}.cols, ${str(column)}, ${str(kind)}, ${str(`fact ${name}`)})`,
     );
   }
 
-  private num(table: "h" | "m", column: string, idx: string): string {
+  /** Feed type of each fact list the rule reads. */
+  private readonly feedTypes = new Map<string, string>();
+
+  private factsOf(name: string): string {
+    return this.once(`facts:${name}`, `X.facts(D, ${str(name)})`);
+  }
+
+  private num(table: TableRef, column: string, idx: string): string {
     const c = this.col(table, column, "num");
     const values = this.once(`num:${table}.${column}`, `${c}.values`);
     const nul = this.once(`nul:${table}.${column}`, `${c}.nullValue ?? NaN`);
     return `(${values}[${idx}] === ${nul} ? NaN : ${values}[${idx}])`;
   }
 
-  private flag(table: "h" | "m", column: string, idx: string): string {
+  private flag(table: TableRef, column: string, idx: string): string {
     const c = this.col(table, column, "flag");
     const values = this.once(`flag:${table}.${column}`, `${c}.values`);
     return `((${values}[${idx} >> 2] >> ((${idx} & 3) << 1)) & 3)`;
   }
 
-  private text(table: "h" | "m", column: string, idx: string): Val {
+  private text(table: TableRef, column: string, idx: string): Val {
     const c = this.col(table, column, "text");
     const codes = this.once(`codes:${table}.${column}`, `${c}.codes`);
     const dict = this.once(`dict:${table}.${column}`, `${c}.dict`);
     return { rep: "s", x: `${dict}[${codes}[${idx}]]`, coded: { codes, dict, idx } };
   }
 
-  private listCol(table: "h" | "m", column: string, idx: string): Val {
+  private listCol(table: TableRef, column: string, idx: string): Val {
     const c = this.col(table, column, "list");
     const ref: ListRef = {
       start: this.once(`ls:${table}.${column}`, `${c}.start`),
@@ -701,7 +750,7 @@ class Generator {
       return { rep: "n", x: name };
     }
     const member = node.operand.k === "ident" ? scope.get(node.operand.name) : undefined;
-    const table = member ? "m" : "h";
+    const table: TableRef = member ? (this.varTables.get(member) ?? "m") : "h";
     const idx = member ?? "i";
     if (test && f.storage.kind === "column" && f.storage.as === "text")
       return this.local("b", this.flag(table, presenceColumn(f.storage.column), idx));
@@ -726,7 +775,7 @@ class Generator {
     }
   }
 
-  private field(f: ContextField, table: "h" | "m", idx: string): Val {
+  private field(f: ContextField, table: TableRef, idx: string): Val {
     const s = f.storage;
     if (s.kind === "column") {
       switch (s.as) {
@@ -789,6 +838,8 @@ class Generator {
         const heads = this.once("isHead", `X.tri(${rel.dict}, "isHead", (s) => s === "户主")`, "t");
         return this.local("b", `${heads}[${rel.codes}[${idx}]]`);
       }
+      case "f.memberListed":
+        return this.local("b", this.flag(table, MEMBER_LISTED, idx));
     }
   }
 
@@ -1061,6 +1112,10 @@ class Generator {
     const on = node.target ?? node.args[0]!;
     if (on.k === "ident" && on.name === "members")
       return this.local("n", this.num("h", "size", "i"));
+    if (isFactList(on)) {
+      const { start, end } = this.factRange(on);
+      return this.local("n", `${end}[i] - ${start}[i]`);
+    }
     if (on.k === "macro") return this.macro(on, scope, "size");
     if (on.k === "list") return { rep: "n", x: String(on.items.length) };
     if (this.checked.typeOf(on).kind === "string") {
@@ -1069,7 +1124,11 @@ class Generator {
         const member = on.operand.k === "ident" ? scope.get(on.operand.name) : undefined;
         return this.local(
           "n",
-          this.num(member ? "m" : "h", lengthColumn(f.storage.column), member ?? "i"),
+          this.num(
+            member ? (this.varTables.get(member) ?? "m") : "h",
+            lengthColumn(f.storage.column),
+            member ?? "i",
+          ),
         );
       }
       const s = this.value(on, scope, "s");
@@ -1082,12 +1141,42 @@ class Generator {
   }
 
   /** members.exists/all/exists_one/filter/map: a loop over the household's active members. */
+  /** The CSR offsets of a fact list, noting its feed type for the needs. */
+  private factRange(list: Node): { start: string; end: string; table: TableRef } {
+    const feed = this.checked.factsOf(list);
+    if (!feed || list.k !== "select") throw new Error("expected a fact list");
+    this.feedTypes.set(list.field, feed.feedType);
+    const table: TableRef = `f:${list.field}`;
+    // A rule that reads no fact column still needs the list loaded.
+    this.needs.set(`${table}.`, {
+      table: "f",
+      column: "",
+      kind: "num",
+      fact: { name: list.field, feedType: feed.feedType },
+    });
+    const facts = this.factsOf(list.field);
+    return {
+      start: this.once(`fs:${list.field}`, `${facts}.start`),
+      end: this.once(`fe:${list.field}`, `${facts}.end`),
+      table,
+    };
+  }
+
   private macro(node: Macro, scope: Scope, aggregate: "size" | "sum" | "min" | "max" | null): Val {
-    if (!(node.range.k === "ident" && node.range.name === "members"))
-      throw new Error("macros range over members");
-    const ms = this.once("ms", "D.memberStart");
-    const me = this.once("me", "D.memberEnd");
+    let ms: string;
+    let me: string;
+    let table: TableRef = "m";
+    if (isFactList(node.range)) {
+      const range = this.factRange(node.range);
+      ms = range.start;
+      me = range.end;
+      table = range.table;
+    } else if (node.range.k === "ident" && node.range.name === "members") {
+      ms = this.once("ms", "D.memberStart");
+      me = this.once("me", "D.memberEnd");
+    } else throw new Error("macros range over members or facts");
     const j = this.fresh("j");
+    this.varTables.set(j, table);
     const inner = new Map(scope).set(node.v, j);
     const r = this.fresh("r");
     const head = (init: string) => {

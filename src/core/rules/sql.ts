@@ -5,7 +5,7 @@
  * (see docs/rules.md). Literals are inlined: every value is type-checked, strings are quoted.
  */
 import type { Node } from "./ast.ts";
-import type { Checked } from "./check.ts";
+import { type Checked, isFactList } from "./check.ts";
 import {
   ASSISTANCE_FACTS,
   type ContextField,
@@ -59,6 +59,8 @@ export class MemberAggregates {
 export const AGGREGATE_ALIAS = "a";
 
 const MEMBER_ALIAS = "mm";
+/** Alias of the facts table inside a `facts.<name>` macro or size(). */
+const FACT_ALIAS = "ff";
 
 export function quote(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
@@ -79,7 +81,7 @@ function number(value: number, engine: SqlEngine, isDouble: boolean): string {
 function mentionsHousehold(node: Node): boolean {
   switch (node.k) {
     case "ident":
-      return node.name === "h" || node.name === "members";
+      return node.name === "h" || node.name === "members" || node.name === "facts";
     case "const":
       return false;
     case "select":
@@ -126,6 +128,8 @@ export function compileSql(checked: Checked, options: SqlOptions): string {
       case "h.developmentMeasureCount":
       case "h.helperCount":
         return ASSISTANCE_FACTS[name].sql(h);
+      case "f.memberListed":
+        return `EXISTS (SELECT 1 FROM members fm WHERE fm.id = ${alias}.member_id AND fm.status = 'active')`;
     }
   }
 
@@ -141,10 +145,26 @@ export function compileSql(checked: Checked, options: SqlOptions): string {
     return `(CASE WHEN COALESCE(${cols.join(", ")}) IS NULL THEN NULL ELSE ${sum} END)`;
   }
 
+  /** A value of a fact's JSON object, as stored (text, or a number for numeric kinds). */
+  function jsonValue(alias: string, key: string, as: string): string {
+    if (!pg) return `json_extract(${alias}.vals, ${quote(`$.${key}`)})`;
+    const text = `(CAST(${alias}.vals AS jsonb) ->> ${quote(key)})`;
+    if (as === "text") return text;
+    if (as === "int" || as === "flag") return `CAST(${text} AS bigint)`;
+    return `CAST(${text} AS double precision)`;
+  }
+
+  /** The stored value of a column field (before flags and money are read). */
+  function raw(f: ContextField & { storage: { kind: "column" } }, alias: string): string {
+    return f.storage.json
+      ? jsonValue(alias, f.storage.column, f.storage.as)
+      : `${alias}.${f.storage.column}`;
+  }
+
   function field(f: ContextField, alias: string): string {
     const s = f.storage;
     if (s.kind === "derived") return derived(s.name, alias);
-    const col = `${alias}.${s.column}`;
+    const col = raw(f as ContextField & { storage: { kind: "column" } }, alias);
     switch (s.as) {
       case "flag":
         return `(${col} = 1)`;
@@ -153,6 +173,13 @@ export function compileSql(checked: Checked, options: SqlOptions): string {
       default:
         return col;
     }
+  }
+
+  /** The current facts of a list for the household, with a condition over alias ff. */
+  function factsFrom(list: Node, where: string | null): string {
+    const feed = checked.factsOf(list);
+    if (!feed) throw new Error("expected a fact list");
+    return `FROM facts ${FACT_ALIAS} WHERE ${FACT_ALIAS}.household_id = ${h}.id AND ${FACT_ALIAS}.feed_type = ${quote(feed.feedType)} AND ${FACT_ALIAS}.superseded_at IS NULL${where ? ` AND ${where}` : ""}`;
   }
 
   function membersFrom(where: string | null): string {
@@ -189,7 +216,7 @@ export function compileSql(checked: Checked, options: SqlOptions): string {
             ? vars.get(node.operand.name)!
             : h;
         if (node.test)
-          return `(${f.storage.kind === "column" ? `${alias}.${f.storage.column}` : field(f, alias)} IS NOT NULL)`;
+          return `(${f.storage.kind === "column" ? raw(f as ContextField & { storage: { kind: "column" } }, alias) : field(f, alias)} IS NOT NULL)`;
         return field(f, alias);
       }
       case "list":
@@ -206,6 +233,7 @@ export function compileSql(checked: Checked, options: SqlOptions): string {
     vars: Map<string, string>,
     aggregate: string | null,
   ): string {
+    if (isFactList(node.range)) return factMacro(node, vars, aggregate);
     const inner = new Map(vars).set(node.v, MEMBER_ALIAS);
     const body = c(node.body, inner);
     const where = node.where ? c(node.where, inner) : null;
@@ -268,6 +296,37 @@ export function compileSql(checked: Checked, options: SqlOptions): string {
     }
   }
 
+  /** facts.<name>.exists/all/exists_one/filter/map: subqueries over the current facts. */
+  function factMacro(
+    node: Extract<Node, { k: "macro" }>,
+    vars: Map<string, string>,
+    aggregate: string | null,
+  ): string {
+    const inner = new Map(vars).set(node.v, FACT_ALIAS);
+    const body = c(node.body, inner);
+    const where = node.where ? c(node.where, inner) : null;
+    const from = (cond: string | null) => factsFrom(node.range, cond);
+    switch (node.macro) {
+      case "exists":
+        return `EXISTS (SELECT 1 ${from(body)})`;
+      case "all":
+        return `NOT EXISTS (SELECT 1 ${from(`(${body}) IS NOT TRUE`)})`;
+      case "exists_one":
+        return `((SELECT COUNT(*) ${from(body)}) = 1)`;
+      case "filter":
+        if (aggregate === "size") return `(SELECT COUNT(*) ${from(body)})`;
+        throw new Error("filter() is only supported inside size()");
+      case "map": {
+        const value = `CASE WHEN ${FACT_ALIAS}.id IS NOT NULL THEN ${body} END`;
+        if (aggregate === "size") return `(SELECT COUNT(*) ${from(where)})`;
+        if (aggregate === "sum") return `(SELECT COALESCE(SUM(${value}), 0) ${from(where)})`;
+        if (aggregate === "min" || aggregate === "max")
+          return `(SELECT ${aggregate.toUpperCase()}(${value}) ${from(where)})`;
+        throw new Error("map() is only supported inside size(), sum(), min() or max()");
+      }
+    }
+  }
+
   function call(node: Extract<Node, { k: "call" }>, vars: Map<string, string>): string {
     const a = (i: number) => c(node.args[i]!, vars);
     switch (node.fn) {
@@ -316,6 +375,7 @@ export function compileSql(checked: Checked, options: SqlOptions): string {
       case "size": {
         const on = node.target ?? node.args[0]!;
         if (on.k === "ident" && on.name === "members") return `${h}.size`;
+        if (isFactList(on)) return `(SELECT COUNT(*) ${factsFrom(on, null)})`;
         if (on.k === "macro") return macro(on, vars, "size");
         if (on.k === "list") return String(on.items.length);
         if (checked.typeOf(on).kind === "string")
@@ -366,4 +426,43 @@ export function compileSql(checked: Checked, options: SqlOptions): string {
   }
 
   return c(checked.root, new Map());
+}
+
+/** Every fact list an expression reads (`facts.<name>`), by feed type. */
+export function feedTypesRead(checked: Checked): string[] {
+  const out = new Set<string>();
+  const walk = (node: Node) => {
+    const list = checked.factsOf(node);
+    if (list) out.add(list.feedType);
+    switch (node.k) {
+      case "select":
+        walk(node.operand);
+        break;
+      case "list":
+        node.items.forEach(walk);
+        break;
+      case "macro":
+        walk(node.range);
+        walk(node.body);
+        if (node.where) walk(node.where);
+        break;
+      case "call":
+        if (node.target) walk(node.target);
+        node.args.forEach(walk);
+        break;
+    }
+  };
+  walk(checked.root);
+  return [...out].sort();
+}
+
+/**
+ * The evidence of a rule that reads department data: where its facts came from, as text
+ * ("medical.csv 第 3 行；…"), the household's current facts of those feeds in load order.
+ */
+export function factSourcesSql(feedTypes: readonly string[], engine: SqlEngine, h = "h"): string {
+  const where = `${FACT_ALIAS}.household_id = ${h}.id AND ${FACT_ALIAS}.superseded_at IS NULL AND ${FACT_ALIAS}.feed_type IN (${feedTypes.map(quote).join(", ")})`;
+  if (engine === "postgres")
+    return `(SELECT string_agg(${FACT_ALIAS}.file_name || ' 第 ' || CAST(${FACT_ALIAS}.row_number AS text) || ' 行', '；' ORDER BY ${FACT_ALIAS}.id) FROM facts ${FACT_ALIAS} WHERE ${where})`;
+  return `(SELECT group_concat(src, '；') FROM (SELECT ${FACT_ALIAS}.file_name || ' 第 ' || ${FACT_ALIAS}.row_number || ' 行' AS src FROM facts ${FACT_ALIAS} WHERE ${where} ORDER BY ${FACT_ALIAS}.id))`;
 }

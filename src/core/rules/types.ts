@@ -8,7 +8,8 @@ export type RuleType =
   | { kind: "list"; of: RuleType }
   | { kind: "object"; name: ObjectName }
   | { kind: "any" };
-export type ObjectName = "household" | "member" | "policy";
+/** `facts` is the namespace of fact lists; `fact:<name>` one fact of the list `facts.<name>`. */
+export type ObjectName = "household" | "member" | "policy" | "facts" | `fact:${string}`;
 
 export const T = {
   bool: { kind: "bool" },

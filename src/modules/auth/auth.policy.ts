@@ -30,6 +30,9 @@ export const ACTIONS = [
   "assistance.plan",
   "assistance.visit",
   "workteam.manage",
+  "feed.load",
+  "feed.read",
+  "duplicate.review",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -63,6 +66,12 @@ const RULES: Record<Action, readonly Role[]> = {
   "assistance.plan": [...STAFF, "helper"],
   "assistance.visit": [...STAFF, "helper"],
   "workteam.manage": STAFF,
+  // 部门数据专员 — a department's data officer (role `department`) loads its feed; county staff
+  // may load on a department's behalf. Towns read the comparison for their villages.
+  "feed.load": ["admin", "county", "department"],
+  "feed.read": ["admin", "county", "town", "department", "inspector"],
+  // 疑似重复人员 — merging removes a member from a household: the staff who review cases.
+  "duplicate.review": ["admin", "county", "town"],
 };
 
 export function can(actor: Actor, action: Action): boolean {

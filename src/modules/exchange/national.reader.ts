@@ -25,6 +25,16 @@ export interface SheetRow {
 
 export type FileFormat = "xlsx" | "csv";
 
+/** A file opened with its header found: the rows below it, unbound to any column table. */
+export type OpenedTable = Omit<OpenedSheet, "columns">;
+
+/** How a header row is recognised, for files other than the national export. */
+export interface HeaderRule {
+  isHeader(texts: readonly string[]): boolean;
+  /** The message when no header row appears in the first `limit` rows. */
+  notFound(limit: number): string;
+}
+
 export interface OpenedSheet {
   format: FileFormat;
   /** Row number of the header row. */
@@ -130,12 +140,31 @@ const isBlank = (cells: readonly Cell[]) =>
   cells.every((c) => c === null || (typeof c === "string" && c.trim() === ""));
 
 /**
- * Opens a file, finds its header row (the first row with both 证件号码 and 户编号 among the first
- * 50) and returns the data rows as a stream. Only the first worksheet of a workbook is read.
+ * Opens a national-format file, finds its header row (the first row with both 证件号码 and 户编号
+ * among the first 50) and returns the data rows as a stream. Only the first worksheet of a workbook is read.
  * Throws invalid_data `file_unreadable` for a file that is not a workbook or CSV, and
  * `header_not_found` when no header row appears.
  */
 export async function openSheet(path: string, options: ReadOptions = {}): Promise<OpenedSheet> {
+  const table = await openTable(path, NATIONAL_HEADER, options);
+  return { ...table, columns: bindHeaders(table.headers) };
+}
+
+const NATIONAL_HEADER: HeaderRule = {
+  isHeader: isHeaderRow,
+  notFound: (limit) =>
+    `在文件前 ${limit} 行中没有找到表头行（应同时含有“证件号码”和“户编号”两列）。请确认这是国家监测系统导出的监测对象信息表`,
+};
+
+/**
+ * Opens a CSV or xlsx file and finds its header row with `header`; as `openSheet`, the caller
+ * must `close()` a table it stops reading early (an xlsx reader is never abandoned).
+ */
+export async function openTable(
+  path: string,
+  header: HeaderRule,
+  options: ReadOptions = {},
+): Promise<OpenedTable> {
   const format = await detectFormat(path);
   const opened =
     format === "xlsx" && (options.xlsxReader ?? defaultXlsxReader()) === "fast"
@@ -158,14 +187,12 @@ export async function openSheet(path: string, options: ReadOptions = {}): Promis
       if (next.done || next.value.number > limit) break;
       const row = next.value;
       const texts = row.cells.map(cellText);
-      if (isHeaderRow(texts)) {
-        const columns = bindHeaders(texts);
+      if (header.isHeader(texts)) {
         return {
           format,
           headerRow: row.number,
           titleRows,
           headers: texts,
-          columns,
           rows: dataRows(source),
           close,
         };
@@ -182,10 +209,7 @@ export async function openSheet(path: string, options: ReadOptions = {}): Promis
     );
   }
   close();
-  throw invalid(
-    `在文件前 ${limit} 行中没有找到表头行（应同时含有“证件号码”和“户编号”两列）。请确认这是国家监测系统导出的监测对象信息表`,
-    { code: "header_not_found" },
-  );
+  throw invalid(header.notFound(limit), { code: "header_not_found" });
 }
 
 /** The file through exceljs' streaming reader (xlsx) or csv-parse. */

@@ -4,11 +4,13 @@
  * not. Every household starts from the same clean household, which raises no signal at all, so
  * a tweak shows exactly what each rule reacts to. A rule without a case fails the suite.
  */
+import type { Kysely } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
 import { describeEachEngine } from "../../../test/engines.ts";
 import { household, VILLAGE_A } from "../../../test/factories.ts";
 import { makeIdNumber } from "../../core/id-number.ts";
 import type { MemberValues } from "../../core/registry-fields.ts";
+import type { DB } from "../../db/schema.ts";
 import { SYSTEM_ACTOR } from "../auth/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import { createRegionsService } from "../regions/index.ts";
@@ -35,6 +37,17 @@ interface Draft {
   reported?: number;
   /** Assistance measures recorded for the household (modules/assistance). */
   measures?: { category: string; development: boolean; status?: string }[];
+  /** Department data about the members (facts.<name>), stored before the sweep. */
+  facts?: DraftFact[];
+}
+
+/** A fact of a feed about member `member` (index); `removed`: the member has left since. */
+interface DraftFact {
+  feed: string;
+  member: number;
+  from: string;
+  values: Record<string, string | number>;
+  removed?: boolean;
 }
 type Tweak = (d: Draft) => void;
 
@@ -243,6 +256,23 @@ const measure =
   (d) => {
     d.measures = [...(d.measures ?? []), { category, development, status }];
   };
+/** A department fact about a member (money in fen, flags 0/1, as the loader stores them). */
+const fact =
+  (
+    feed: string,
+    member: number,
+    from: string,
+    values: DraftFact["values"] = {},
+    removed = false,
+  ): Tweak =>
+  (d) => {
+    d.facts ??= [];
+    d.facts.push({ feed, member, from, values, removed });
+  };
+const formerlyPoor = hh({ householdType: "formerly_poor" });
+/** The evidence `sources` of facts stored as rows 2, 3 … of catalogue.csv. */
+const sources = (rows: number) =>
+  Array.from({ length: rows }, (_, k) => `catalogue.csv 第 ${k + 2} 行`).join("；");
 const dibao = { dibao: "rural" };
 const tekun = { tekun: "dispersed" };
 /** Head and spouse weak labour: the son (21–40, skilled) is the only full worker. */
@@ -843,6 +873,112 @@ const CASES: Record<string, Case> = {
     miss: hh({ collectorName: "赵采集", collectorPhone: "13700000000" }),
     more: { hit: [hh({ collectorName: null })] },
   },
+
+  // ── 部门数据 Department data (facts.<name>) ───────────────────────────────────────────
+  "feed.medical_out_of_pocket_year": {
+    hit: all(
+      fact("medical", HEAD, "2026-03-10", { outOfPocket: 800_000 }),
+      fact("medical", HEAD, "2025-09-01", { outOfPocket: 400_000 }),
+    ),
+    evidence: { months: 12, outOfPocket: 12_000, limit: 11_000, sources: sources(2) },
+    miss: all(
+      fact("medical", HEAD, "2026-03-10", { outOfPocket: 800_000 }),
+      fact("medical", HEAD, "2025-05-01", { outOfPocket: 400_000 }),
+    ),
+  },
+  "feed.medical_out_of_pocket_stay": {
+    hit: fact("medical", SPOUSE, "2026-04-01", { outOfPocket: 1_050_000 }),
+    evidence: { maxStay: 10_500, limit: 10_000, sources: sources(1) },
+    miss: fact("medical", SPOUSE, "2026-04-01", { outOfPocket: 950_000 }),
+    more: {
+      hit: [all(monitored(), fact("medical", SPOUSE, "2026-04-01", { outOfPocket: 650_000 }))],
+      miss: [fact("medical", SPOUSE, "2025-04-01", { outOfPocket: 1_050_000 })],
+    },
+  },
+  "feed.serious_illness": {
+    hit: fact("medical", HEAD, "2026-02-01", { outOfPocket: 100_000, seriousIllness: 1 }),
+    evidence: { months: 6, sources: sources(1) },
+    miss: fact("medical", HEAD, "2025-10-01", { outOfPocket: 100_000, seriousIllness: 1 }),
+    more: {
+      miss: [fact("medical", HEAD, "2026-02-01", { outOfPocket: 100_000, seriousIllness: 0 })],
+    },
+  },
+  "feed.new_disability": {
+    hit: fact("disability", SPOUSE, "2026-01-15", { category: "肢体", grade: "二级" }),
+    evidence: { months: 6, sources: sources(1) },
+    miss: fact("disability", SPOUSE, "2025-06-15", { category: "肢体", grade: "二级" }),
+  },
+  "feed.disaster_victim": {
+    hit: fact("emergency", HEAD, "2026-05-01", {
+      disaster: "洪涝",
+      loss: 4_500_000,
+      houseDamaged: 1,
+    }),
+    evidence: { months: 6, loss: 45_000, sources: sources(1) },
+    miss: fact("emergency", HEAD, "2025-11-01", { disaster: "洪涝", loss: 4_500_000 }),
+  },
+  "feed.job_loss": {
+    hit: fact("employment", SON, "2026-04-30", { event: "失业登记" }),
+    evidence: { months: 6, sources: sources(1) },
+    miss: fact("employment", SON, "2026-04-30", { event: "就业登记" }),
+  },
+  "feed.school_dropout": {
+    hit: all(
+      add(() => child(14)),
+      fact("education", 3, "2026-03-01", { status: "辍学", schoolYear: "2025-2026" }),
+    ),
+    evidence: { sources: sources(1) },
+    miss: all(
+      add(() => child(14)),
+      fact("education", 3, "2026-03-01", { status: "在读", schoolYear: "2025-2026" }),
+    ),
+  },
+  "feed.deceased_still_listed": {
+    hit: fact("death", HEAD, "2026-05-20", { diedOn: "2026-05-20" }),
+    evidence: { count: 1, sources: sources(1) },
+    miss: fact("death", SPOUSE, "2026-05-20", { diedOn: "2026-05-20" }, true),
+  },
+  "feed.vehicle_owner": {
+    hit: all(
+      formerlyPoor,
+      fact("vehicle", SON, "2024-05-16", { vehicleType: "小型轿车", status: "正常" }),
+    ),
+    evidence: { count: 1, sources: sources(1) },
+    miss: fact("vehicle", SON, "2024-05-16", { vehicleType: "小型轿车", status: "正常" }),
+    more: {
+      miss: [
+        all(
+          formerlyPoor,
+          fact("vehicle", SON, "2024-05-16", { vehicleType: "轻型货车", status: "正常" }),
+        ),
+        all(
+          formerlyPoor,
+          fact("vehicle", SON, "2024-05-16", { vehicleType: "小型轿车", status: "报废" }),
+        ),
+      ],
+    },
+  },
+  "feed.company_owner": {
+    hit: all(
+      monitored(),
+      fact("company", HEAD, "2022-04-11", { role: "法定代表人", status: "存续" }),
+    ),
+    evidence: { count: 1, sources: sources(1) },
+    miss: all(
+      monitored(),
+      fact("company", HEAD, "2022-04-11", { role: "法定代表人", status: "注销" }),
+    ),
+  },
+  "feed.town_property": {
+    hit: all(formerlyPoor, fact("property", SPOUSE, "2025-12-19", { urban: 1, use: "住宅" })),
+    evidence: { count: 1, sources: sources(1) },
+    miss: all(formerlyPoor, fact("property", SPOUSE, "2024-03-08", { urban: 0, use: "住宅" })),
+  },
+  "feed.payroll_member": {
+    hit: all(monitored(), fact("payroll", SON, "2026-05-01", { month: "2026-05", gross: 563_000 })),
+    evidence: { months: 6, sources: sources(1) },
+    miss: fact("payroll", SON, "2026-05-01", { month: "2026-05", gross: 563_000 }),
+  },
 };
 
 // ── The households: a clean one, then each rule's hits and misses ────────────────────────
@@ -854,13 +990,21 @@ interface Built {
   /** Position among the rule's hits or misses (0 is the case's main one). */
   index: number;
   input: CreateHouseholdInput;
+  facts: DraftFact[];
 }
 
 let seed = 0;
 function build(rule: string | null, kind: "hit" | "miss", index: number, tweak: Tweak): Built {
   const d = clean(++seed);
   tweak(d);
-  return { rule, kind, index, input: finish(d), measures: d.measures ?? [] };
+  return {
+    rule,
+    kind,
+    index,
+    input: finish(d),
+    measures: d.measures ?? [],
+    facts: d.facts ?? [],
+  };
 }
 
 const BUILT: Built[] = [build(null, "miss", 0, () => {})];
@@ -874,6 +1018,76 @@ for (const [rule, c] of Object.entries(CASES)) {
 }
 
 const numberOf = (b: Built) => b.input.household.householdNumber!;
+
+/** Stores the built households' facts as one load of catalogue.csv, rows 2, 3 … per household. */
+async function insertFacts(db: Kysely<DB>, built: readonly Built[]) {
+  const withFacts = built.filter((b) => b.facts.length > 0);
+  if (withFacts.length === 0) return;
+  const at = NOW.toISOString();
+  const load = await db
+    .insertInto("feed_loads")
+    .values({
+      feed_type: "catalogue",
+      file_hash: "0".repeat(64),
+      file_name: "catalogue.csv",
+      format: "csv",
+      policy_id: policy.id,
+      region_code: null,
+      actor_id: null,
+      actor_name: "test",
+      loaded_at: at,
+      rows: 0,
+      matched: 0,
+      unmatched: 0,
+      ambiguous: 0,
+      created: 0,
+      unchanged: 0,
+      superseded: 0,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  let key = 0;
+  for (const b of withFacts) {
+    for (const [k, f] of b.facts.entries()) {
+      const idNumber = b.input.members[f.member]!.idNumber!;
+      const m = await db
+        .selectFrom("members")
+        .innerJoin("households", "households.id", "members.household_id")
+        .select(["members.id", "members.household_id", "households.village_code"])
+        .where("members.id_number", "=", idNumber)
+        .executeTakeFirstOrThrow();
+      await db
+        .insertInto("facts")
+        .values({
+          feed_type: f.feed,
+          row_key: JSON.stringify([++key]),
+          id_number: idNumber,
+          member_id: Number(m.id),
+          household_id: Number(m.household_id),
+          village_code: m.village_code,
+          effective_from: f.from,
+          effective_to: null,
+          period: null,
+          vals: JSON.stringify(f.values),
+          load_id: Number(load.id),
+          file_hash: "0".repeat(64),
+          file_name: "catalogue.csv",
+          row_number: k + 2,
+          created_at: at,
+          superseded_by: null,
+          superseded_load: null,
+          superseded_at: null,
+        })
+        .execute();
+      if (f.removed)
+        await db
+          .updateTable("members")
+          .set({ status: "removed", removed_reason: "death", removed_on: f.from })
+          .where("id", "=", Number(m.id))
+          .execute();
+    }
+  }
+}
 
 describe("rule catalogue cases", () => {
   it("covers every enabled rule of 安远县's 2026 policy, and only those", () => {
@@ -932,6 +1146,7 @@ describeEachEngine("rule catalogue", (database) => {
             updated_at: "2026-05-01T00:00:00Z",
           })
           .execute();
+    await insertFacts(d.db, BUILT);
     const monitoring = createMonitoringService({ db: d.db, engine: d.engine, now, policies });
     const sweep = await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
     expect(sweep.households).toBe(BUILT.length);

@@ -65,6 +65,37 @@ export function createColumnarRepository(db: Kysely<DB>) {
   const mcols = (plan: ColumnPlan) => selectList("m", plan, MEMBER_COLUMNS);
 
   return {
+    /** The newest feed load (facts change only through loads), or null. */
+    async latestFeedLoad(): Promise<number | null> {
+      const r = await db
+        .selectFrom("feed_loads")
+        .select((eb) => eb.fn.max("id").as("id"))
+        .executeTakeFirst();
+      return r?.id === null || r?.id === undefined ? null : Number(r.id);
+    },
+
+    /** Current facts of a feed for the households of a range, by household. */
+    currentFacts(range: readonly [string, string], feedType: string) {
+      return db
+        .selectFrom("facts as f")
+        .innerJoin("households as h", "h.id", "f.household_id")
+        .innerJoin("members as m", "m.id", "f.member_id")
+        .select([
+          "f.household_id",
+          "f.effective_from",
+          "f.effective_to",
+          "f.vals",
+          "m.status as member_status",
+        ])
+        .where("f.feed_type", "=", feedType)
+        .where("f.superseded_at", "is", null)
+        .where("h.village_code", ">=", range[0])
+        .where("h.village_code", "<", range[1])
+        .orderBy("f.household_id")
+        .orderBy("f.id")
+        .execute();
+    },
+
     async countHouseholds(range: readonly [string, string]): Promise<number> {
       const r = await db
         .selectFrom("households")

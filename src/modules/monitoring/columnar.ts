@@ -20,9 +20,11 @@ import {
   type Columnar,
   type ColumnKind,
   type ColumnNeed,
+  type FactColumns,
   FLAG_NULLS,
   flagAt,
   flagBytes,
+  MEMBER_LISTED,
   NET_FEN,
   NET_FEN_SOURCES,
   netFen,
@@ -300,10 +302,41 @@ export interface SnapshotStats {
   bytes: number;
 }
 
+/** The value of a fact column for one fact row (see FactColumns in js.ts). */
+function factValue(
+  column: string,
+  row: { effective_from: string; effective_to: string | null; member_status: string },
+  vals: Record<string, unknown>,
+): unknown {
+  const value = (key: string): unknown =>
+    key === "effective_from"
+      ? row.effective_from
+      : key === "effective_to"
+        ? row.effective_to
+        : key === MEMBER_LISTED
+          ? row.member_status === "active"
+            ? 1
+            : 0
+          : (vals[key] ?? null);
+  // The derived columns of text values, as sql.ts reads them: IS NOT NULL, length().
+  if (column.startsWith("?")) return value(column.slice(1)) === null ? 0 : 1;
+  if (column.startsWith("#")) {
+    const v = value(column.slice(1));
+    return v === null ? null : [...String(v)].length;
+  }
+  return value(column);
+}
+
 export class ColumnarSnapshot implements Columnar {
   rows = 0;
   readonly h: Record<string, Column> = {};
   readonly m: Record<string, Column> = {};
+  /** Fact lists the rules read, rebuilt whole when a column is added or households change. */
+  readonly facts: Record<string, FactColumns> = {};
+  private readonly factNeeds = new Map<
+    string,
+    { feedType: string; columns: Map<string, ColumnKind> }
+  >();
   memberStart = new Int32Array(0);
   memberEnd = new Int32Array(0);
   /** Household id of each row. */
@@ -352,7 +385,76 @@ export class ColumnarSnapshot implements Columnar {
 
   /** Household columns loaded (by name). */
   has(need: ColumnNeed): boolean {
+    if (need.table === "f")
+      return this.factNeeds.get(need.fact!.name)?.columns.has(need.column) ?? false;
     return (need.table === "h" ? this.hStores : this.mStores).has(need.column);
+  }
+
+  /** Adds fact needs; returns the lists whose columns changed. */
+  private addFactNeeds(needs: readonly ColumnNeed[]): Set<string> {
+    const changed = new Set<string>();
+    for (const n of needs) {
+      if (n.table !== "f") continue;
+      const { name, feedType } = n.fact!;
+      let entry = this.factNeeds.get(name);
+      if (!entry) {
+        entry = { feedType, columns: new Map() };
+        this.factNeeds.set(name, entry);
+        changed.add(name);
+      }
+      if (!entry.columns.has(n.column)) {
+        entry.columns.set(n.column, n.kind);
+        changed.add(name);
+      }
+    }
+    return changed;
+  }
+
+  /** Builds a fact list in CSR layout over the household rows. */
+  private async loadFacts(name: string): Promise<void> {
+    const { feedType, columns } = this.factNeeds.get(name)!;
+    const rows = await this.repo.currentFacts(this.range, feedType);
+    const start = new Int32Array(this.capacity);
+    const end = new Int32Array(this.capacity);
+    const rowOf = new Int32Array(rows.length);
+    for (let k = 0; k < rows.length; k++) {
+      const r = this.rowOf(Number(rows[k]!.household_id));
+      rowOf[k] = r >= 0 && this.alive[r] ? r : -1;
+      if (rowOf[k]! >= 0) end[r] = end[r]! + 1;
+    }
+    let total = 0;
+    for (let r = 0; r < this.rows; r++) {
+      const n = end[r]!;
+      start[r] = total;
+      end[r] = total;
+      total += n;
+    }
+    const stores = new Map<string, Store>();
+    for (const [column, kind] of columns) {
+      if (column === "") continue;
+      stores.set(
+        column,
+        storeFor(kind, total + 1, () => {}),
+      );
+    }
+    for (let k = 0; k < rows.length; k++) {
+      const r = rowOf[k]!;
+      if (r < 0) continue;
+      const at = end[r]!;
+      end[r] = at + 1;
+      const row = rows[k]!;
+      const vals = JSON.parse(row.vals) as Record<string, unknown>;
+      for (const [column, store] of stores) store.set(at, factValue(column, row, vals));
+    }
+    const cols: Record<string, Column> = {};
+    for (const [column, store] of stores) cols[column] = store.column;
+    this.facts[name] = { start, end, cols };
+    this.epoch++;
+  }
+
+  /** Rebuilds every fact list (after households changed rows, or facts were loaded). */
+  async reloadFacts(): Promise<void> {
+    for (const name of this.factNeeds.keys()) await this.loadFacts(name);
   }
 
   /**
@@ -361,7 +463,8 @@ export class ColumnarSnapshot implements Columnar {
    * caller updates them.
    */
   async ensure(needs: readonly ColumnNeed[]): Promise<number[]> {
-    const missing = needs.filter((n) => !this.has(n));
+    for (const name of this.addFactNeeds(needs)) await this.loadFacts(name);
+    const missing = needs.filter((n) => n.table !== "f" && !this.has(n));
     if (missing.length === 0) return [];
     const hMissing = new Map<string, ColumnKind>();
     const mMissing = new Map<string, ColumnKind>();
@@ -423,6 +526,9 @@ export class ColumnarSnapshot implements Columnar {
     const out: ColumnNeed[] = [];
     for (const [column, s] of this.hStores) out.push({ table: "h", column, kind: s.column.kind });
     for (const [column, s] of this.mStores) out.push({ table: "m", column, kind: s.column.kind });
+    for (const [name, f] of this.factNeeds)
+      for (const [column, kind] of f.columns)
+        out.push({ table: "f", column, kind, fact: { name, feedType: f.feedType } });
     return out;
   }
 
@@ -433,7 +539,10 @@ export class ColumnarSnapshot implements Columnar {
       ["size", "num"],
     ]);
     const mNeeds = new Map<string, ColumnKind>();
-    for (const n of needs) (n.table === "h" ? hNeeds : mNeeds).set(n.column, n.kind);
+    for (const n of needs) {
+      if (n.table === "f") continue;
+      (n.table === "h" ? hNeeds : mNeeds).set(n.column, n.kind);
+    }
 
     const households = await this.repo.countHouseholds(this.range);
     const members = await this.repo.countMembers(this.range);
@@ -479,6 +588,8 @@ export class ColumnarSnapshot implements Columnar {
       if (chunk.length < CHUNK) break;
     }
     this.indexIds();
+    this.addFactNeeds(needs);
+    await this.reloadFacts();
     this.epoch++;
     this.version++;
     this.log.length = 0;
@@ -629,6 +740,7 @@ export class ColumnarSnapshot implements Columnar {
       }
     }
     if (this.memberGarbage > this.membersUsed / 4 && this.memberGarbage > 10_000) this.compact();
+    if (touched.length > 0 && this.factNeeds.size > 0) await this.reloadFacts();
     const sizes = this.dictionarySizes();
     if (this.epoch === epoch && sizes.some((n, k) => n !== dictSizes[k])) this.epoch++;
     if (touched.length > 0) {

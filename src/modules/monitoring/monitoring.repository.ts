@@ -219,6 +219,35 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
       return Number(r?.last ?? 0);
     },
 
+    /**
+     * Where the current facts of these feeds came from, per household, as a rule on department
+     * data records them ("medical.csv 第 3 行；…", in load order) — what sql.ts `factSourcesSql`
+     * gives the SQL path.
+     */
+    async factSources(
+      householdIds: readonly number[],
+      feedTypes: readonly string[],
+    ): Promise<Map<number, string>> {
+      const out = new Map<number, string>();
+      for (let from = 0; from < householdIds.length; from += 10_000) {
+        const rows = await db
+          .selectFrom("facts")
+          .select(["household_id", "file_name", "row_number"])
+          .where("household_id", "in", householdIds.slice(from, from + 10_000))
+          .where("superseded_at", "is", null)
+          .where("feed_type", "in", feedTypes)
+          .orderBy("id")
+          .execute();
+        for (const r of rows) {
+          const id = Number(r.household_id);
+          const source = `${r.file_name} 第 ${r.row_number} 行`;
+          const before = out.get(id);
+          out.set(id, before === undefined ? source : `${before}；${source}`);
+        }
+      }
+      return out;
+    },
+
     /** Households with a history event after event `mark`. */
     async changedSince(mark: number): Promise<Set<number>> {
       const rows = await db

@@ -9,7 +9,7 @@
 import type { Kysely } from "kysely";
 import { chinaDate } from "../../core/dates.ts";
 import { notFound } from "../../core/errors.ts";
-import { MemberAggregates } from "../../core/rules/sql.ts";
+import { feedTypesRead, MemberAggregates } from "../../core/rules/sql.ts";
 import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
@@ -211,6 +211,8 @@ export function createMonitoringService({ db, engine, now, policies }: Monitorin
     const policy = override ?? policies.forRegion(county, Number(today.slice(0, 4)));
     const days = policy.deadlines.verificationDays ?? 15;
     const deadline = addDays(today, days);
+    // Rules on department data record their source rows as evidence (see ruleSql).
+    const feedsRead = policy.compiled.map((c) => feedTypesRead(c.when));
     return previews.sweep(county, policy, today, within, (view) =>
       db.transaction().execute(async (trx) => {
         const repo = createMonitoringRepository(trx, engine);
@@ -236,7 +238,14 @@ export function createMonitoringService({ db, engine, now, policies }: Monitorin
 
         const byRule: Record<string, number> = {};
         const inserts: Parameters<typeof repo.insertSignals>[0] = [];
+        /** New signals of rules on department data, whose evidence names the source rows. */
+        const needSources = new Map<
+          number,
+          { household: number; evidence: Record<string, unknown> }[]
+        >();
+        const evidenceOf: Record<string, unknown>[] = [];
         policy.compiled.forEach((c, i) => {
+          const feeds = feedsRead[i]!;
           const hits = view.hits[i]!;
           const had = open[i]!;
           let n = 0;
@@ -248,7 +257,14 @@ export function createMonitoringService({ db, engine, now, policies }: Monitorin
               x ^= low;
               const household = view.ids[row]!;
               if (skip.has(household)) continue;
-              const evidence = view.evidence(i, row);
+              let evidence = view.evidence(i, row);
+              if (feeds.length > 0 && !(evidence && "sources" in evidence)) {
+                evidence = { ...evidence, sources: null };
+                const list = needSources.get(i) ?? [];
+                list.push({ household, evidence });
+                needSources.set(i, list);
+              }
+              evidenceOf[inserts.length] = evidence ?? {};
               inserts.push({
                 household_id: household,
                 village_code: view.villageCode(row),
@@ -267,6 +283,17 @@ export function createMonitoringService({ db, engine, now, policies }: Monitorin
             }
           }
           byRule[c.rule.id] = n;
+        });
+        for (const [i, list] of needSources) {
+          const sources = await repo.factSources(
+            list.map((x) => x.household),
+            feedsRead[i]!,
+          );
+          for (const x of list) x.evidence.sources = sources.get(x.household) ?? null;
+        }
+        inserts.forEach((row, k) => {
+          const evidence = evidenceOf[k]!;
+          row.evidence = Object.keys(evidence).length > 0 ? JSON.stringify(evidence) : null;
         });
         const lastSignal = await repo.lastSignalId();
         await repo.insertSignals(inserts);

@@ -10,7 +10,12 @@ import { chinaDate } from "../../core/dates.ts";
 import { invalid, notFound } from "../../core/errors.ts";
 import { parseRule, RuleSyntaxError } from "../../core/rules/ast.ts";
 import { type Checked, checkRule, RuleTypeError } from "../../core/rules/check.ts";
-import { type PolicyParams, policyContext } from "../../core/rules/context.ts";
+import {
+  type FactContext,
+  factContext,
+  type PolicyParams,
+  policyContext,
+} from "../../core/rules/context.ts";
 import { type BoundJsRule, type ColumnNeed, compileJs } from "../../core/rules/js.ts";
 import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
@@ -115,6 +120,8 @@ interface Entry {
    * any process, e.g. a command-line import while the server runs) are reloaded first.
    */
   mark: number;
+  /** The newest feed load when the snapshot last read its facts. */
+  factsMark?: number | null;
 }
 
 /** How long a reported change is read again, in case its transaction had not committed. */
@@ -131,7 +138,7 @@ function needsOf(policy: PreviewPolicy, today: string): ColumnNeed[] {
       needs = compileJs(c.when, { params: policy.parameters, today }).needs;
       needsCache.set(c.when, needs);
     }
-    for (const n of needs) out.set(`${n.table}.${n.column}`, n);
+    for (const n of needs) out.set(`${n.table}.${n.fact?.name ?? ""}.${n.column}`, n);
   }
   return [...out.values()];
 }
@@ -178,6 +185,12 @@ export function createPreviewService({ db, now, policies, maxSnapshots = 16 }: P
         // committed when we read it (PostgreSQL), so it is read again until it is older.
         for (const [id, at] of e.dirty) if (started - at > COMMIT_GRACE_MS) e.dirty.delete(id);
       }
+      // Department data loaded since the snapshot read its facts: read them again.
+      const latest = await repo.latestFeedLoad();
+      if (latest !== e.factsMark) {
+        if (e.factsMark !== undefined) await s.reloadFacts();
+        e.factsMark = latest;
+      }
       const stale = await s.ensure(needs);
       if (stale.length > 0) await s.update(stale);
       return await work(s, e.mark);
@@ -192,12 +205,18 @@ export function createPreviewService({ db, now, policies, maxSnapshots = 16 }: P
     if (oldest) snapshots.delete(oldest[0]);
   }
 
-  function check(rule: string, when: string, params: PolicyParams, errors: RuleError[]) {
-    const key = `${when}\u0000${JSON.stringify(policyContext(params))}`;
+  function check(
+    rule: string,
+    when: string,
+    params: PolicyParams,
+    errors: RuleError[],
+    facts: FactContext = {},
+  ) {
+    const key = `${when}\u0000${JSON.stringify(policyContext(params))}\u0000${Object.keys(facts).join()}`;
     let checked = checkedCache.get(key);
     if (!checked) {
       try {
-        checked = checkRule(parseRule(when), params);
+        checked = checkRule(parseRule(when), params, facts);
         if (checked.type.kind !== "bool" && checked.type.kind !== "any")
           throw new RuleTypeError("规则条件的结果应为真假值（bool）", 0);
       } catch (e) {
@@ -256,9 +275,10 @@ export function createPreviewService({ db, now, policies, maxSnapshots = 16 }: P
     // Every rule is read as `appliesTo && when` (policy.compile.ts); errors point into `when`.
     const scope = effective.appliesTo;
     const sameScope = scope === current.appliesTo;
+    const facts = factContext(effective.feeds);
     const checkScoped = (id: string, when: string) => {
-      const own = check(id, when, params, errors);
-      return own && scope ? check(id, `(${scope}) && (${when})`, params, errors) : own;
+      const own = check(id, when, params, errors, facts);
+      return own && scope ? check(id, `(${scope}) && (${when})`, params, errors, facts) : own;
     };
     for (const rule of effective.rules) {
       const now = inForce.get(rule.id);

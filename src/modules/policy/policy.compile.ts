@@ -1,7 +1,14 @@
 /** Compiles a policy's rules: type-checked CEL, ready for SQL (sweeps) and JS (previews). */
 import { type Node, parseRule, RuleSyntaxError } from "../../core/rules/ast.ts";
 import { type Checked, checkRule, RuleTypeError } from "../../core/rules/check.ts";
-import { compileSql, type MemberAggregates, type SqlEngine } from "../../core/rules/sql.ts";
+import { type FactContext, factContext } from "../../core/rules/context.ts";
+import {
+  compileSql,
+  factSourcesSql,
+  feedTypesRead,
+  type MemberAggregates,
+  type SqlEngine,
+} from "../../core/rules/sql.ts";
 import { type Days, stepId, type WorkflowDef } from "../../core/workflow.ts";
 import type { EffectivePolicy, Rule } from "./policy.schema.ts";
 
@@ -20,9 +27,13 @@ export interface CompiledRule {
   evidence: Record<string, Checked>;
 }
 
-function compileExpr(source: string, params: EffectivePolicy["parameters"]): Checked {
+function compileExpr(
+  source: string,
+  params: EffectivePolicy["parameters"],
+  facts: FactContext = {},
+): Checked {
   const node: Node = parseRule(source);
-  return checkRule(node, params);
+  return checkRule(node, params, facts);
 }
 
 /** Compiles a guard of a case workflow: a CEL condition that must be a truth value. */
@@ -69,7 +80,7 @@ function workflowErrors(
 /** Compiles every rule; returns the compiled rules and every error found (not just the first). */
 export function compilePolicy(
   policy: Pick<EffectivePolicy, "rules" | "parameters"> &
-    Partial<Pick<EffectivePolicy, "workflows" | "deadlines" | "appliesTo">>,
+    Partial<Pick<EffectivePolicy, "workflows" | "deadlines" | "appliesTo" | "feeds">>,
 ): {
   rules: CompiledRule[];
   errors: RuleError[];
@@ -86,6 +97,8 @@ export function compilePolicy(
       errors.push({ rule: "appliesTo", part: "when", message: e.message, position: e.position });
     }
   }
+  // Rules read department data as `facts.<name>`, typed by the policy's feed definitions.
+  const facts = factContext(policy.feeds ?? {});
   for (const rule of policy.rules) {
     const parts: [string, string][] = [
       ["when", rule.when],
@@ -98,14 +111,14 @@ export function compilePolicy(
     let ok = true;
     for (const [part, source] of parts) {
       try {
-        const checked = compileExpr(source, policy.parameters);
+        const checked = compileExpr(source, policy.parameters, facts);
         if (part === "when") {
           if (checked.type.kind !== "bool" && checked.type.kind !== "any") {
             throw new RuleTypeError("规则条件的结果应为真假值（bool）", 0);
           }
           // Positions in errors refer to the rule as written: the scope is added once it compiles.
           compiled.when = appliesTo
-            ? compileExpr(`(${appliesTo}) && (${source})`, policy.parameters)
+            ? compileExpr(`(${appliesTo}) && (${source})`, policy.parameters, facts)
             : checked;
         } else compiled.evidence[part.slice("evidence.".length)] = checked;
       } catch (e) {
@@ -144,10 +157,12 @@ export function ruleSql(
       ? `(CASE WHEN (${expr}) THEN json('true') WHEN NOT (${expr}) THEN json('false') END)`
       : expr;
   };
-  return {
-    when: compileSql(rule.when, opts),
-    evidence: Object.fromEntries(
-      Object.entries(rule.evidence).map(([k, c]) => [k, evidenceSql(c)]),
-    ),
-  };
+  const evidence = Object.fromEntries(
+    Object.entries(rule.evidence).map(([k, c]) => [k, evidenceSql(c)]),
+  );
+  // A rule on department data keeps the source rows of the facts it read (file and row).
+  const feeds = feedTypesRead(rule.when);
+  if (feeds.length > 0 && !("sources" in evidence))
+    evidence.sources = factSourcesSql(feeds, engine, h);
+  return { when: compileSql(rule.when, opts), evidence };
 }

@@ -117,6 +117,8 @@ export function resolvePolicy(files: Map<string, PolicyFile>, leaf: PolicyFile):
     },
     rules: [],
     workflows: {},
+    feeds: {},
+    homophones: [],
   };
   const rules = new Map<string, Partial<Rule> & { id: string }>();
   for (const p of chain) {
@@ -129,6 +131,8 @@ export function resolvePolicy(files: Map<string, PolicyFile>, leaf: PolicyFile):
     Object.assign(out.assistance, frequencies);
     Object.assign(out.assistance.ranks, ranks);
     Object.assign(out.assistance.riskMeasures, riskMeasures);
+    Object.assign(out.feeds, p.feeds);
+    if (p.homophones) out.homophones = p.homophones;
     if (p.income.countedTransfers) out.income.countedTransfers = p.income.countedTransfers;
     for (const m of p.measures) {
       const at = out.measures.findIndex((x) => x.code === m.code);

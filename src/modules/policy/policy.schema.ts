@@ -153,6 +153,124 @@ export const workflowSchema = z
       ctx.addIssue({ code: "custom", path: ["steps"], message });
   });
 
+/** What a feed column holds, and so how its cells are parsed (see national.reader's parsers). */
+export const FEED_COLUMN_KINDS = [
+  "text",
+  "id_number",
+  "money",
+  "number",
+  "int",
+  "date",
+  "month",
+  "flag",
+  "term",
+] as const;
+export type FeedColumnKind = (typeof FEED_COLUMN_KINDS)[number];
+
+const feedKey = z
+  .string()
+  .regex(/^[a-z][A-Za-z0-9]*$/, "列名（key）应为小写字母开头的英文驼峰，如 outOfPocket");
+
+export const feedColumnSchema = z
+  .object({
+    /** Name of the value in the fact (and in rules: `f.<key>`). */
+    key: feedKey,
+    /** 表头 — the header as departments write it. */
+    header: z.string().min(1).max(60),
+    /** Other headers seen in real files; compared after folding width, brackets and spaces. */
+    aliases: z.array(z.string().min(1).max(60)).default([]),
+    kind: z.enum(FEED_COLUMN_KINDS).default("text"),
+    /** A row without this value is refused. */
+    required: z.boolean().default(false),
+    /** For `term`: the allowed values as written in files. */
+    terms: z.array(z.string().min(1).max(40)).optional(),
+    /** Health or identity details: masked wherever facts are shown. */
+    sensitive: z.boolean().default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (c.kind === "term" && !(c.terms && c.terms.length > 0))
+      ctx.addIssue({
+        code: "custom",
+        path: ["terms"],
+        message: `列 ${c.key} 为 term，须列出 terms`,
+      });
+  });
+export type FeedColumn = z.infer<typeof feedColumnSchema>;
+
+/**
+ * 部门数据 — a department's data feed: how its file looks and which facts its rows become.
+ * A new feed type is a new entry here; no code changes.
+ */
+export const feedSchema = z
+  .object({
+    /** 名称, e.g. 医保住院结算 */
+    name: z.string().min(1).max(60),
+    /** 提供部门, e.g. 县医疗保障局 */
+    department: z.string().min(1).max(60),
+    columns: z.array(feedColumnSchema).min(1),
+    /** The column holding the ID number rows are matched by (kind id_number). */
+    idColumn: feedKey,
+    /** The column holding the person's name, cross-checked with the registry when given. */
+    nameColumn: feedKey.optional(),
+    /** Columns whose values identify a fact across files: a row with a known key replaces it. */
+    key: z.array(feedKey).min(1),
+    /**
+     * A month column naming the reporting period: a file covering a period replaces every fact
+     * of that period, so a row missing from a corrected file ends its fact.
+     */
+    period: feedKey.optional(),
+    /** The columns (date or month) giving when the fact holds: from, and optionally to. */
+    effective: z.object({ from: feedKey, to: feedKey.optional() }),
+    /** The list name in the rule context: `facts.<fact>` (e.g. `vehicles`). */
+    fact: z.string().regex(/^[a-z][A-Za-z0-9]*$/),
+  })
+  .superRefine((f, ctx) => {
+    const byKey = new Map<string, FeedColumn>();
+    f.columns.forEach((c, i) => {
+      if (byKey.has(c.key))
+        ctx.addIssue({ code: "custom", path: ["columns", i, "key"], message: `列 ${c.key} 重复` });
+      byKey.set(c.key, c);
+    });
+    const need = (path: (string | number)[], key: string, kinds: readonly FeedColumnKind[]) => {
+      const c = byKey.get(key);
+      if (!c) ctx.addIssue({ code: "custom", path, message: `没有名为 ${key} 的列` });
+      else if (!kinds.includes(c.kind))
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `列 ${key} 应为 ${kinds.join(" 或 ")} 类型`,
+        });
+      return c;
+    };
+    const id = need(["idColumn"], f.idColumn, ["id_number"]);
+    if (id && !id.required)
+      ctx.addIssue({ code: "custom", path: ["idColumn"], message: "证件号码列必须 required" });
+    if (f.nameColumn) need(["nameColumn"], f.nameColumn, ["text"]);
+    f.key.forEach((k, i) => {
+      const c = need(["key", i], k, FEED_COLUMN_KINDS);
+      if (c && !c.required)
+        ctx.addIssue({ code: "custom", path: ["key", i], message: `行键列 ${k} 必须 required` });
+    });
+    if (f.period) {
+      need(["period"], f.period, ["month"]);
+      if (!f.key.includes(f.period))
+        ctx.addIssue({ code: "custom", path: ["period"], message: "期间列必须是行键的一部分" });
+    }
+    const from = need(["effective", "from"], f.effective.from, ["date", "month"]);
+    if (from && !from.required)
+      ctx.addIssue({
+        code: "custom",
+        path: ["effective", "from"],
+        message: "生效日期列必须 required",
+      });
+    if (f.effective.to) need(["effective", "to"], f.effective.to, ["date", "month"]);
+  });
+export type FeedDef = z.infer<typeof feedSchema>;
+
+const feedType = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*$/, "数据类型只能用小写字母、数字和下划线，如 civil_affairs");
+
 export const policyFileSchema = z
   .object({
     /** `national-2026`, `province-36-2026`, `county-360726-2026`. */
@@ -185,6 +303,13 @@ export const policyFileSchema = z
     rules: z.array(ruleOverrideSchema).default([]),
     /** Case procedures by case type; a file that names a type replaces the inherited one. */
     workflows: z.partialRecord(z.enum(CASE_TYPES), workflowSchema).default({}),
+    /** Department data feeds by type; a file that names a type replaces the inherited one. */
+    feeds: z.record(feedType, feedSchema).default({}),
+    /**
+     * 同音字 — groups of characters that sound alike (each string one group), for finding names
+     * of likely duplicate members; a file that gives the list replaces the inherited one.
+     */
+    homophones: z.array(z.string().min(2).max(40)).optional(),
   })
   .superRefine((p, ctx) => {
     if (p.level !== "national" && !p.region)
@@ -195,6 +320,17 @@ export const policyFileSchema = z
         path: ["extends"],
         message: "省级和县级政策必须写明 extends",
       });
+    const facts = new Map<string, string>();
+    for (const [type, f] of Object.entries(p.feeds)) {
+      const other = facts.get(f.fact);
+      if (other)
+        ctx.addIssue({
+          code: "custom",
+          path: ["feeds", type, "fact"],
+          message: `数据类型 ${type} 与 ${other} 的 fact 名称 ${f.fact} 重复`,
+        });
+      facts.set(f.fact, type);
+    }
     const seen = new Set<string>();
     p.rules.forEach((r, i) => {
       if (seen.has(r.id))
@@ -223,4 +359,8 @@ export interface EffectivePolicy {
   rules: Rule[];
   /** Case procedures by case type. */
   workflows: Partial<Record<CaseType, WorkflowDef>>;
+  /** Department data feeds by type. */
+  feeds: Record<string, FeedDef>;
+  /** Groups of characters that sound alike. */
+  homophones: string[];
 }

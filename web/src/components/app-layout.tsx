@@ -2,6 +2,7 @@
 import {
   AlertOutlined,
   AuditOutlined,
+  DatabaseOutlined,
   EnvironmentOutlined,
   FileDoneOutlined,
   HeartOutlined,
@@ -13,6 +14,7 @@ import {
   SafetyCertificateOutlined,
   TeamOutlined,
   UnorderedListOutlined,
+  UsergroupDeleteOutlined,
   UserOutlined,
 } from "@ant-design/icons";
 import { App, Button, Layout, Menu, Space, Tooltip, Typography } from "antd";
@@ -28,7 +30,9 @@ import {
 import { useCasesText } from "../cases/cases.i18n.ts";
 import { useI18n } from "../i18n/i18n.tsx";
 import { useAssistanceText } from "../pages/assistance/assistance.i18n.ts";
+import { useDuplicatesText } from "../pages/duplicates/duplicates.page.tsx";
 import { useExchangeText } from "../pages/exchange/exchange.i18n.ts";
+import { useFeedsText } from "../pages/feeds/feeds.i18n.ts";
 import { rootRegionOf, useSession } from "../session/session.tsx";
 import { LanguageSwitch } from "./language-switch.tsx";
 import { RegionTree } from "./region-tree.tsx";
@@ -60,6 +64,8 @@ export function AppLayout() {
   const exchangeText = useExchangeText();
   const casesText = useCasesText();
   const assistanceText = useAssistanceText();
+  const feedsText = useFeedsText();
+  const duplicatesText = useDuplicatesText();
   const { user, signOut } = useSession();
   const { message } = App.useApp();
   const navigate = useNavigate();
@@ -136,6 +142,12 @@ export function AppLayout() {
             label: assistanceText.menu,
           },
         ]
+      : []),
+    ...(user.can.includes("feed.read")
+      ? [{ key: "/feeds", icon: <DatabaseOutlined />, label: feedsText.menu }]
+      : []),
+    ...(user.can.includes("duplicate.review")
+      ? [{ key: "/duplicates", icon: <UsergroupDeleteOutlined />, label: duplicatesText.menu }]
       : []),
   ];
   const section = sectionOf(location.pathname);

@@ -44,6 +44,7 @@ import { MembersTable } from "../registry/members-table.tsx";
 import { RemoveMember } from "../registry/remove-member.tsx";
 import { useUser } from "../session/session.tsx";
 import { useAssistanceText } from "./assistance/assistance.i18n.ts";
+import { HouseholdFacts } from "./feeds/household-facts.tsx";
 
 export function HouseholdDetailPage() {
   const { t } = useI18n();
@@ -303,6 +304,7 @@ export function HouseholdDetailPage() {
           onMakeHead={(m) => setNewHead(m)}
         />
       </Card>
+      <HouseholdFacts householdNumber={h.householdNumber} />
       <Row gutter={16}>
         <Col xs={24} xl={15} xxl={16}>
           <Card className="page__card">

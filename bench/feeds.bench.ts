@@ -1,0 +1,222 @@
+/**
+ * Department feed ingest, measured: a medical feed (医保住院结算) of N rows loaded with
+ * `feed load` semantics — read, validate every cell, match each row by ID number to the
+ * registry, write the facts, all in one transaction — against a registry of about N members
+ * (90 % of the rows match; 10 % name nobody), and, for xlsx, against a bare exceljs streaming
+ * read of the same file. Targets (issue #6): CSV ≥ 100,000 rows/s on SQLite; xlsx ≥ 70 % of the
+ * bare read. No timing is asserted anywhere.
+ *
+ *   node bin/run-ts.js bench/feeds.bench.ts [--rows 1000000] [--formats csv,xlsx]
+ *                                           [--xlsx-rows 200000] [--engine sqlite|postgres]
+ *
+ * The registry is written straight into the tables (households and members only; no history):
+ * what is measured is the feed load, not the registry's bulk load (see docs/benchmarks.md).
+ */
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { finished } from "node:stream/promises";
+import { parseArgs } from "node:util";
+import { stringify } from "csv-stringify";
+import ExcelJS from "exceljs";
+import { makeIdNumber } from "../src/core/id-number.ts";
+import { connect, type Database } from "../src/db/connect.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { SYSTEM_ACTOR } from "../src/modules/auth/index.ts";
+import { createFeedsService } from "../src/modules/feeds/index.ts";
+import { createPolicyService } from "../src/modules/policy/index.ts";
+
+const VILLAGE = "360726100201";
+const PER_HOUSEHOLD = 4;
+const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+/** The k-th registered person's ID number (unique for k < 36,500 days × 1,000 sequences). */
+function idOf(k: number): string {
+  const day = new Date(Date.UTC(1940, 0, 1) + (k % 30_000) * 86_400_000).toISOString().slice(0, 10);
+  return makeIdNumber("360726", day, Math.floor(k / 30_000) % 1000);
+}
+const nameOf = (k: number) => `成员${k}`;
+
+async function seedRegistry(database: Database, members: number) {
+  const started = performance.now();
+  const db = database.db;
+  const at = "2026-11-20T00:00:00Z";
+  const households = Math.ceil(members / PER_HOUSEHOLD);
+  await db.transaction().execute(async (trx) => {
+    for (let h = 0; h < households; h += 500) {
+      const rows = [];
+      for (let i = h; i < Math.min(households, h + 500); i++)
+        rows.push({
+          household_number: `${VILLAGE}${String(i).padStart(8, "0")}`,
+          village_code: VILLAGE,
+          size: PER_HOUSEHOLD,
+          version: 1,
+          created_at: at,
+          updated_at: at,
+        });
+      const ids = await trx.insertInto("households").values(rows).returning("id").execute();
+      const ms = [];
+      for (const [n, r] of ids.entries())
+        for (let p = 0; p < PER_HOUSEHOLD; p++) {
+          const k = (h + n) * PER_HOUSEHOLD + p;
+          if (k >= members) break;
+          ms.push({
+            household_id: Number(r.id),
+            name: nameOf(k),
+            id_number: idOf(k),
+            relationship: p === 0 ? "户主" : "之子",
+            position: p,
+            status: "active" as const,
+          });
+        }
+      for (let i = 0; i < ms.length; i += 400)
+        await trx
+          .insertInto("members")
+          .values(ms.slice(i, i + 400))
+          .execute();
+    }
+  });
+  return (performance.now() - started) / 1000;
+}
+
+const HEADER = [
+  "证件号码",
+  "姓名",
+  "结算单号",
+  "医疗机构",
+  "入院日期",
+  "出院日期",
+  "诊断",
+  "医疗总费用(元)",
+  "合规自付费用(元)",
+  "是否重大疾病",
+];
+
+/** Row i of the feed: 90 % name a registered member, 10 % someone unknown. */
+function feedRow(i: number, members: number): string[] {
+  const unknown = i % 10 === 9;
+  const k = unknown ? members + i : (i * 7919) % members;
+  const day = 1 + (i % 28);
+  return [
+    idOf(k),
+    unknown ? `外来${i}` : nameOf(k),
+    `JS${String(i).padStart(12, "0")}`,
+    i % 3 === 0 ? "赣州市人民医院" : "安远县人民医院",
+    `2026-09-${String(day).padStart(2, "0")}`,
+    `2026-10-${String(day).padStart(2, "0")}`,
+    i % 5 === 0 ? "肺炎" : "高血压",
+    `${(i % 50_000) + 1000}.00`,
+    `${(i % 9000) + 100}.50`,
+    i % 17 === 0 ? "是" : "否",
+  ];
+}
+
+async function writeCsv(path: string, rows: number, members: number) {
+  const out = createWriteStream(path);
+  const csv = stringify({ bom: true });
+  csv.pipe(out);
+  csv.write(HEADER);
+  for (let i = 0; i < rows; i++) {
+    if (!csv.write(feedRow(i, members))) await new Promise((r) => csv.once("drain", r));
+  }
+  csv.end();
+  await finished(out);
+}
+
+async function writeXlsx(path: string, rows: number, members: number) {
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: false });
+  const ws = wb.addWorksheet("住院结算");
+  ws.addRow(HEADER).commit();
+  for (let i = 0; i < rows; i++) ws.addRow(feedRow(i, members)).commit();
+  ws.commit();
+  await wb.commit();
+}
+
+/** Seconds for exceljs' streaming reader to read every row (the header included), nothing else. */
+async function bareXlsx(path: string, expected: number): Promise<number> {
+  const started = performance.now();
+  let n = 0;
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(createReadStream(path), {});
+  for await (const sheet of reader) for await (const _ of sheet) n++;
+  if (n !== expected + 1) throw new Error(`bare read saw ${n} rows, expected ${expected + 1}`);
+  return (performance.now() - started) / 1000;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: "string", default: "1000000" },
+      "xlsx-rows": { type: "string", default: "200000" },
+      formats: { type: "string", default: "csv,xlsx" },
+      engine: { type: "string", default: "sqlite" },
+    },
+  });
+  const rows = Number(values.rows);
+  const xlsxRows = Number(values["xlsx-rows"]);
+  const formats = String(values.formats).split(",");
+  const dir = mkdtempSync(join(os.tmpdir(), "fangpin-feeds-bench-"));
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const results: Record<string, unknown>[] = [];
+  try {
+    for (const format of formats) {
+      const n = format === "xlsx" ? xlsxRows : rows;
+      const url =
+        values.engine === "postgres"
+          ? `${process.env.FANGPIN_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test"}?schema=feedbench${Date.now()}`
+          : `sqlite:${join(dir, `${format}.db`)}`;
+      const database = await connect(url);
+      try {
+        await migrate(database);
+        const seeded = await seedRegistry(database, n);
+        log(`${format}: registry of ${n} members written in ${seeded.toFixed(1)} s`);
+        const file = join(dir, `medical.${format}`);
+        let started = performance.now();
+        if (format === "xlsx") await writeXlsx(file, n, n);
+        else await writeCsv(file, n, n);
+        log(
+          `${format}: file of ${n} rows written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        );
+        const bare = format === "xlsx" ? await bareXlsx(file, n) : null;
+        if (bare !== null) log(`xlsx: bare exceljs read ${(n / bare).toFixed(0)} rows/s`);
+        const feeds = createFeedsService({
+          db: database.db,
+          engine: database.engine,
+          now: () => new Date("2026-11-20T02:00:00Z"),
+          policies: createPolicyService(),
+        });
+        started = performance.now();
+        const report = await feeds.load(SYSTEM_ACTOR, "medical", file);
+        const seconds = (performance.now() - started) / 1000;
+        started = performance.now();
+        const again = await feeds.load(SYSTEM_ACTOR, "medical", file);
+        const reload = (performance.now() - started) / 1000;
+        const result = {
+          format,
+          engine: database.engine,
+          rows: report.rows,
+          matched: report.matched,
+          unmatched: report.unmatched,
+          created: report.facts.created,
+          rejected: report.rejected,
+          seconds: Number(seconds.toFixed(1)),
+          rowsPerSecond: Math.round(report.rows / seconds),
+          reloadUnchanged: again.facts.unchanged,
+          reloadRowsPerSecond: Math.round(again.rows / reload),
+          bareRowsPerSecond: bare === null ? null : Math.round(n / bare),
+          ofBareRead: bare === null ? null : Number((bare / seconds).toFixed(2)),
+          fileMb: Math.round(statSync(file).size / 1048576),
+          peakRssMb: peakRssMb(),
+        };
+        log(JSON.stringify(result));
+        results.push(result);
+      } finally {
+        await database.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+}
+
+await main();

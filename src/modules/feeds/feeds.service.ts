@@ -1,0 +1,573 @@
+/**
+ * Department data feeds (部门数据比对): a department's file is validated row by row against its
+ * definition in the policy, each row matched to a registry member by ID number, and the matched
+ * rows stored as facts with their effective dates and source (file hash, name, row). One load is
+ * one transaction: a file with any invalid row writes nothing, re-loading the same file changes
+ * nothing, and a corrected file (same row keys, or the same reporting period) supersedes the
+ * facts it corrects.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Kysely } from "kysely";
+import { chinaDate } from "../../core/dates.ts";
+import { invalid, notFound } from "../../core/errors.ts";
+import type { Engine } from "../../db/connect.ts";
+import type { DB } from "../../db/schema.ts";
+import { audit } from "../audit/index.ts";
+import { type Actor, assertCan, inScope, scopeRange } from "../auth/index.ts";
+import { type FileFormat, openTable } from "../exchange/index.ts";
+import type { FeedDef, PolicyService } from "../policy/index.ts";
+import {
+  bindFeedHeaders,
+  type FeedProblem,
+  type FeedRow,
+  feedHeaderRule,
+  parseFeedRow,
+  valuesJson,
+} from "./feed.format.ts";
+import { type ComparisonReport, comparisonReport, writeReportXlsx } from "./feeds.report.ts";
+import { type CurrentFact, createFeedsRepository, type Holder } from "./feeds.repository.ts";
+
+export interface FeedsDeps {
+  db: Kysely<DB>;
+  engine: Engine;
+  now: () => Date;
+  policies: PolicyService;
+  /** Where uploads are kept while they load (default: the system temp folder). */
+  workDir?: string;
+}
+
+export interface FeedLoadOptions {
+  /** File name recorded as the facts' source (default: the path's base name). */
+  fileName?: string;
+  /** Check and match, report what would change, write nothing. */
+  dryRun?: boolean;
+  onProgress?: (progress: FeedProgress) => void;
+}
+
+export interface FeedProgress {
+  phase: "reading" | "done";
+  /** Share of the file read, 0–1. */
+  fraction: number;
+  rows: number;
+}
+
+export interface FactCounts {
+  created: number;
+  unchanged: number;
+  superseded: number;
+}
+
+export interface FeedLoadReport {
+  /** The stored load, or null when nothing was written. */
+  loadId: number | null;
+  feedType: string;
+  file: string;
+  fileHash: string;
+  format: FileFormat;
+  dryRun: boolean;
+  committed: boolean;
+  headerRow: number;
+  rows: number;
+  matched: number;
+  unmatched: number;
+  ambiguous: number;
+  rejected: number;
+  facts: FactCounts;
+  errors: FeedProblem[];
+}
+
+/** Why a row was not linked to a member. */
+export type NoMatchReason = "member_not_found" | "several_households" | "name_mismatch";
+
+type Match =
+  | { kind: "matched"; holder: Holder }
+  | { kind: "unmatched" | "ambiguous"; reason: NoMatchReason; village: string | null };
+
+/** Rows matched and written per round trip. */
+const CHUNK = 2000;
+
+class Rollback extends Error {}
+
+const sameName = (a: string, b: string) => a.replace(/\s+/g, "") === b.replace(/\s+/g, "");
+
+/** Links a row to a member: the active holder of its ID number, else a removed one. */
+export function matchRow(row: FeedRow, holders: readonly Holder[], actor: Actor): Match {
+  const active = holders.find((h) => h.status === "active");
+  let holder: Holder | undefined;
+  if (active) {
+    // A person registered elsewhere is, for this user, not in the registry.
+    if (!inScope(actor, active.village_code))
+      return { kind: "unmatched", reason: "member_not_found", village: null };
+    holder = active;
+  } else {
+    const removed = holders.filter((h) => inScope(actor, h.village_code));
+    const households = new Set(removed.map((h) => h.household_id));
+    if (households.size > 1)
+      return { kind: "ambiguous", reason: "several_households", village: removed[0]!.village_code };
+    holder = removed.sort((a, b) => b.id - a.id)[0];
+  }
+  if (!holder) return { kind: "unmatched", reason: "member_not_found", village: null };
+  if (row.name !== null && !sameName(row.name, holder.name))
+    return { kind: "ambiguous", reason: "name_mismatch", village: holder.village_code };
+  return { kind: "matched", holder };
+}
+
+async function fileHash(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }))
+    hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+export function createFeedsService(deps: FeedsDeps) {
+  const { db, now, policies } = deps;
+
+  /** The feed definitions in force for the actor's region. */
+  function definitions(actor: Actor): { policyId: string; feeds: Record<string, FeedDef> } {
+    const today = chinaDate(now());
+    const policy = policies.forRegion(actor.regionCode, Number(today.slice(0, 4)));
+    return { policyId: policy.id, feeds: policy.feeds };
+  }
+
+  function definition(actor: Actor, feedType: string) {
+    const { policyId, feeds } = definitions(actor);
+    const def = feeds[feedType];
+    if (!def)
+      throw invalid(
+        `没有名为“${feedType}”的部门数据类型；可用的有：${Object.keys(feeds).join("、")}`,
+        { code: "feed_type_unknown", field: "feedType" },
+      );
+    return { policyId, def };
+  }
+
+  const workDir = deps.workDir ?? join(tmpdir(), "fangpin-feeds");
+  const repo = createFeedsRepository(db);
+
+  /** Whether a load concerns the actor's region: made inside it, or above it (the county's). */
+  const loadVisible = (actor: Actor, region: string | null) =>
+    actor.regionCode === null ||
+    (region !== null &&
+      (region.startsWith(actor.regionCode) || actor.regionCode.startsWith(region)));
+
+  const service = {
+    definitions(actor: Actor) {
+      assertCan(actor, "feed.read");
+      return definitions(actor).feeds;
+    },
+
+    /** Loads a file uploaded over HTTP (the request body), kept only while it loads. */
+    async upload(
+      actor: Actor,
+      feedType: string,
+      upload: { body: Readable; fileName: string; maxBytes?: number },
+      options: Omit<FeedLoadOptions, "fileName"> = {},
+    ): Promise<FeedLoadReport> {
+      assertCan(actor, "feed.load");
+      definition(actor, feedType);
+      await mkdir(workDir, { recursive: true });
+      const path = join(workDir, `${randomUUID()}.upload`);
+      const max = upload.maxBytes ?? 1024 * 1024 * 1024;
+      let bytes = 0;
+      try {
+        await pipeline(
+          upload.body,
+          async function* (source: AsyncIterable<Buffer>) {
+            for await (const chunk of source) {
+              bytes += chunk.length;
+              if (bytes > max)
+                throw invalid(`文件超过 ${Math.round(max / 1024 / 1024)} MB，请分批上传`, {
+                  code: "file_too_large",
+                });
+              yield chunk;
+            }
+          },
+          createWriteStream(path),
+        );
+        if (bytes === 0) throw invalid("上传的文件是空的", { code: "file_empty" });
+        return await service.load(actor, feedType, path, { ...options, fileName: upload.fileName });
+      } finally {
+        await rm(path, { force: true });
+      }
+    },
+
+    /** Recent loads that concern the actor's region, newest first. */
+    async loads(actor: Actor, limit = 50) {
+      assertCan(actor, "feed.read");
+      const rows = await repo.loads({ range: null, limit: 1000 });
+      return rows.filter((r) => loadVisible(actor, r.region_code)).slice(0, limit);
+    },
+
+    /** One load, if it concerns the actor's region (else not found, as if it did not exist). */
+    async loadRecord(actor: Actor, id: number) {
+      assertCan(actor, "feed.read");
+      const row = await repo.load(id);
+      if (!row || !loadVisible(actor, row.region_code))
+        throw notFound(`数据导入批次 ${id} 不存在`, { code: "feed_load_not_found" });
+      return row;
+    },
+
+    /** The comparison report of a load within the actor's region. */
+    async report(actor: Actor, id: number): Promise<ComparisonReport> {
+      const load = await service.loadRecord(actor, id);
+      const today = chinaDate(now());
+      const policy = policies.forRegion(actor.regionCode, Number(today.slice(0, 4)));
+      return comparisonReport(db, actor, { ...load, id: Number(load.id) }, policy);
+    },
+
+    /** The report as an Excel workbook (file name and writer). */
+    async reportXlsx(actor: Actor, id: number) {
+      const report = await service.report(actor, id);
+      return {
+        fileName: `${report.feedName}比对报告-${id}.xlsx`,
+        write: (out: import("node:stream").Writable) => writeReportXlsx(report, out),
+      };
+    },
+
+    /** A household's facts (current and superseded), sensitive values masked. */
+    async householdFacts(actor: Actor, householdNumber: string) {
+      assertCan(actor, "household.read");
+      const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
+      let q = db
+        .selectFrom("households")
+        .select(["id", "village_code"])
+        .where("household_number", "=", householdNumber);
+      if (range) q = q.where("village_code", ">=", range[0]).where("village_code", "<", range[1]);
+      const household = await q.executeTakeFirst();
+      if (!household)
+        throw notFound(`户编号 ${householdNumber} 不存在`, { code: "household_not_found" });
+      const feeds = definitions(actor).feeds;
+      const rows = await repo.factsOfHousehold(household.id);
+      return rows.map((r) => {
+        const def = feeds[r.feed_type];
+        const values = JSON.parse(r.vals) as Record<string, string | number>;
+        const shown: { key: string; label: string; value: string | number | null }[] = [];
+        for (const c of def?.columns ?? []) {
+          if (c.key === def?.idColumn || values[c.key] === undefined) continue;
+          const v = values[c.key]!;
+          shown.push({
+            key: c.key,
+            label: c.header,
+            value: c.sensitive
+              ? "***"
+              : c.kind === "money"
+                ? Number(v) / 100
+                : c.kind === "flag"
+                  ? v === 1
+                    ? "是"
+                    : "否"
+                  : v,
+          });
+        }
+        return {
+          id: Number(r.id),
+          feedType: r.feed_type,
+          feedName: def?.name ?? r.feed_type,
+          memberName: r.member_name,
+          effectiveFrom: r.effective_from,
+          effectiveTo: r.effective_to,
+          period: r.period,
+          values: shown,
+          source: {
+            file: r.file_name,
+            hash: r.file_hash,
+            row: r.row_number,
+            loadId: Number(r.load_id),
+          },
+          current: r.superseded_at === null,
+          supersededAt: r.superseded_at,
+        };
+      });
+    },
+
+    /** Loads one department file; see the module comment for what is written when. */
+    async load(
+      actor: Actor,
+      feedType: string,
+      path: string,
+      options: FeedLoadOptions = {},
+    ): Promise<FeedLoadReport> {
+      assertCan(actor, "feed.load");
+      const { policyId, def } = definition(actor, feedType);
+      const at = now().toISOString();
+      const today = chinaDate(now());
+      const file = options.fileName ?? basename(path);
+      const hash = await fileHash(path);
+      const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
+      let rowsRead = 0;
+      const table = await openTable(path, feedHeaderRule(feedType, def), {
+        onBytes: (read, total) =>
+          options.onProgress?.({
+            phase: "reading",
+            fraction: total ? read / total : 1,
+            rows: rowsRead,
+          }),
+      });
+      const report: FeedLoadReport = {
+        loadId: null,
+        feedType,
+        file,
+        fileHash: hash,
+        format: table.format,
+        dryRun: options.dryRun === true,
+        committed: false,
+        headerRow: table.headerRow,
+        rows: 0,
+        matched: 0,
+        unmatched: 0,
+        ambiguous: 0,
+        rejected: 0,
+        facts: { created: 0, unchanged: 0, superseded: 0 },
+        errors: [],
+      };
+      try {
+        const { columns, missing } = bindFeedHeaders(def, table.headers);
+        if (missing.length > 0)
+          throw invalid(
+            `文件缺少必填列：${missing.map((c) => `“${c.header}”`).join("、")}（第 ${table.headerRow} 行为表头）`,
+            { code: "columns_missing", detail: { columns: missing.map((c) => c.header) } },
+          );
+        const previous = await db
+          .selectFrom("feed_loads")
+          .select("id")
+          .where("feed_type", "=", feedType)
+          .where("file_hash", "=", hash)
+          .executeTakeFirst();
+        await db
+          .transaction()
+          .execute(async (trx) => {
+            const repo = createFeedsRepository(trx);
+            const loadId = await repo.insertLoad({
+              feed_type: feedType,
+              file_hash: hash,
+              file_name: file,
+              format: table.format,
+              policy_id: policyId,
+              region_code: actor.regionCode,
+              actor_id: actor.id,
+              actor_name: actor.username,
+              loaded_at: at,
+              rows: 0,
+              matched: 0,
+              unmatched: 0,
+              ambiguous: 0,
+              created: 0,
+              unchanged: 0,
+              superseded: 0,
+            });
+            const firstRowOfKey = new Map<string, number>();
+            const touched = new Set<number>();
+            const periods = new Set<string>();
+            let chunk: FeedRow[] = [];
+
+            const flush = async () => {
+              if (chunk.length === 0) return;
+              const rows = chunk;
+              chunk = [];
+              const holders = new Map<string, Holder[]>();
+              for (const h of await repo.holdersOf([...new Set(rows.map((r) => r.idNumber))])) {
+                const list = holders.get(h.id_number) ?? [];
+                list.push(h);
+                holders.set(h.id_number, list);
+              }
+              const matched: { row: FeedRow; holder: Holder }[] = [];
+              const others: Parameters<typeof repo.insertRows>[0] = [];
+              for (const row of rows) {
+                const m = matchRow(row, holders.get(row.idNumber) ?? [], actor);
+                if (m.kind === "matched") {
+                  matched.push({ row, holder: m.holder });
+                  continue;
+                }
+                report[m.kind]++;
+                others.push({
+                  load_id: loadId,
+                  row_number: row.row,
+                  outcome: m.kind,
+                  reason: m.reason,
+                  id_number: row.idNumber,
+                  name: row.name,
+                  village_code: m.village,
+                  vals: valuesJson(def, row.values),
+                });
+              }
+              await repo.insertRows(others);
+              const current = new Map<string, CurrentFact>(
+                (
+                  await repo.currentFacts(
+                    feedType,
+                    matched.map((m) => m.row.key),
+                  )
+                ).map((f) => [f.row_key, f]),
+              );
+              const creates: Parameters<typeof repo.insertFacts>[0] = [];
+              const replaced: (number | null)[] = [];
+              for (const { row, holder } of matched) {
+                const vals = valuesJson(def, row.values);
+                const old = current.get(row.key);
+                if (
+                  old &&
+                  range &&
+                  !(old.village_code >= range[0] && old.village_code < range[1])
+                ) {
+                  report.errors.push({
+                    row: row.row,
+                    column: columns.find((c) => c.column.key === def.key[0])!.header,
+                    code: "key_out_of_scope",
+                    message:
+                      "该行的记录此前已登记在您管辖范围以外的户下，不能由本次上传更正，请联系上级部门",
+                  });
+                  report.rejected++;
+                  continue;
+                }
+                report.matched++;
+                if (
+                  old &&
+                  old.member_id === holder.id &&
+                  old.vals === vals &&
+                  old.effective_from === row.from &&
+                  old.effective_to === row.to
+                ) {
+                  report.facts.unchanged++;
+                  touched.add(old.id);
+                  continue;
+                }
+                creates.push({
+                  feed_type: feedType,
+                  row_key: row.key,
+                  id_number: row.idNumber,
+                  member_id: holder.id,
+                  household_id: holder.household_id,
+                  village_code: holder.village_code,
+                  effective_from: row.from,
+                  effective_to: row.to,
+                  period: row.period,
+                  vals,
+                  load_id: loadId,
+                  file_hash: hash,
+                  file_name: file,
+                  row_number: row.row,
+                  created_at: at,
+                  superseded_by: null,
+                  superseded_load: null,
+                  superseded_at: null,
+                });
+                replaced.push(old ? old.id : null);
+              }
+              const ended = replaced.filter((id): id is number => id !== null);
+              await repo.supersede(
+                ended.map((id) => ({ id, by: null })),
+                loadId,
+                at,
+              );
+              // The new facts' ids are needed only to link what they replace and, for feeds
+              // with a period, to spare them when the period's other facts end.
+              if (ended.length > 0 || def.period) {
+                const ids = await repo.insertFacts(creates);
+                for (const id of ids) touched.add(id);
+                await repo.setReplacement(
+                  replaced.flatMap((old, i) => (old === null ? [] : [{ old, by: ids[i]! }])),
+                );
+              } else await repo.insertFactsQuietly(creates);
+              report.facts.created += creates.length;
+              report.facts.superseded += ended.length;
+            };
+
+            for await (const sheetRow of table.rows) {
+              rowsRead++;
+              report.rows++;
+              const parsed = parseFeedRow(def, columns, sheetRow, today);
+              if ("problems" in parsed) {
+                report.rejected++;
+                report.errors.push(...parsed.problems);
+                continue;
+              }
+              const row = parsed.ok;
+              const first = firstOfKey(firstRowOfKey, row);
+              if (first !== null) {
+                report.rejected++;
+                report.errors.push({
+                  row: row.row,
+                  column: columns.find((c) => c.column.key === def.key.at(-1))!.header,
+                  code: "duplicate_row_key",
+                  message: `与第 ${first} 行重复：${def.key
+                    .map((k) => def.columns.find((c) => c.key === k)!.header)
+                    .join("、")}相同的记录只能有一行`,
+                });
+                continue;
+              }
+              if (row.period) periods.add(row.period);
+              // Once a row is refused nothing will be written: the rest is only checked.
+              if (report.rejected > 0) continue;
+              chunk.push(row);
+              if (chunk.length >= CHUNK) await flush();
+            }
+            if (report.rejected > 0) throw new Rollback();
+            await flush();
+            if (periods.size > 0) {
+              const stale = (await repo.currentOfPeriods(feedType, [...periods], range)).filter(
+                (f) => !touched.has(f.id),
+              );
+              await repo.supersede(
+                stale.map((f) => ({ id: f.id, by: null })),
+                loadId,
+                at,
+              );
+              report.facts.superseded += stale.length;
+            }
+            const nothingNew = report.facts.created === 0 && report.facts.superseded === 0;
+            if (options.dryRun || (nothingNew && previous)) throw new Rollback();
+            await trx
+              .updateTable("feed_loads")
+              .set({
+                rows: report.rows,
+                matched: report.matched,
+                unmatched: report.unmatched,
+                ambiguous: report.ambiguous,
+                ...report.facts,
+              })
+              .where("id", "=", loadId)
+              .execute();
+            await audit(trx, actor, at, "feed.load", {
+              targetType: "feed_load",
+              targetId: String(loadId),
+              ...(actor.regionCode ? { regionCode: actor.regionCode } : {}),
+              detail: { feedType, file, hash, rows: report.rows, facts: report.facts },
+            });
+            report.loadId = loadId;
+            report.committed = true;
+          })
+          .catch((e: unknown) => {
+            if (!(e instanceof Rollback)) throw e;
+          });
+      } finally {
+        table.close();
+      }
+      if (report.rejected > 0) report.facts = { created: 0, unchanged: 0, superseded: 0 };
+      if (!report.committed && !report.dryRun && report.rejected === 0)
+        // The same file again: nothing changed, but the attempt is on record.
+        await audit(db, actor, at, "feed.load", {
+          targetType: "feed_load",
+          ...(actor.regionCode ? { regionCode: actor.regionCode } : {}),
+          detail: { feedType, file, hash, unchanged: true },
+        });
+      report.errors.sort((a, b) => a.row - b.row);
+      options.onProgress?.({ phase: "done", fraction: 1, rows: report.rows });
+      return report;
+    },
+  };
+  return service;
+}
+
+function firstOfKey(seen: Map<string, number>, row: FeedRow): number | null {
+  const first = seen.get(row.key);
+  if (first !== undefined) return first;
+  seen.set(row.key, row.row);
+  return null;
+}
+
+export type FeedsService = ReturnType<typeof createFeedsService>;

@@ -1,0 +1,127 @@
+/**
+ * 比对报告 — one load's comparison within the user's region: per town the rows matched and the
+ * alerts raised, the alerts with their source rows, the rows that matched nobody, and an Excel
+ * download for the towns to verify.
+ */
+import { DownloadOutlined } from "@ant-design/icons";
+import { Button, Card, Skeleton, Table, Tag, Typography } from "antd";
+import { useEffect, useState } from "react";
+import { Link, useParams } from "react-router-dom";
+import { useApiError } from "../../components/use-api-error.tsx";
+import { useFeedsText } from "./feeds.i18n.ts";
+import { type ComparisonReport, feedReport, feedReportUrl } from "./feeds-api.ts";
+
+export function FeedReportPage() {
+  const x = useFeedsText();
+  const showError = useApiError();
+  const id = Number(useParams().id);
+  const [report, setReport] = useState<ComparisonReport | null>(null);
+
+  useEffect(() => {
+    feedReport(id)
+      .then(setReport)
+      .catch((e: unknown) => showError(e));
+  }, [id, showError]);
+
+  if (!report) return <Skeleton active />;
+  return (
+    <div className="page" data-testid="feed-report">
+      <Typography.Title level={4}>{x.reportTitle(report.feedName)}</Typography.Title>
+      <Typography.Paragraph type="secondary">
+        {report.fileName} · {report.loadedAt.slice(0, 16).replace("T", " ")}
+      </Typography.Paragraph>
+      <Button
+        icon={<DownloadOutlined />}
+        href={feedReportUrl(id)}
+        data-testid="feed-report-download"
+      >
+        {x.download}
+      </Button>
+
+      <Card title={x.towns} className="page__card">
+        <Table
+          size="small"
+          rowKey="code"
+          pagination={false}
+          data-testid="feed-report-towns"
+          dataSource={report.towns}
+          columns={[
+            { title: x.town, dataIndex: "name" },
+            { title: x.matched, dataIndex: "matched" },
+            { title: x.anomalyCount, dataIndex: "anomalies" },
+          ]}
+        />
+      </Card>
+
+      <Card title={x.anomalies} className="page__card">
+        <Table
+          size="small"
+          rowKey={(a) => `${a.householdNumber}:${a.ruleId}`}
+          data-testid="feed-report-anomalies"
+          dataSource={report.anomalies}
+          columns={[
+            {
+              title: x.household,
+              dataIndex: "householdNumber",
+              render: (n: string) => <Link to={`/households/${n}`}>{n}</Link>,
+            },
+            { title: x.village, dataIndex: "villageName" },
+            {
+              title: x.rule,
+              dataIndex: "ruleName",
+              render: (name: string, a) => (
+                <Tag color={a.severity === "high" ? "red" : "orange"}>{name}</Tag>
+              ),
+            },
+            { title: x.sources, dataIndex: "sources" },
+          ]}
+        />
+      </Card>
+
+      <Card title={`${x.unmatched} / ${x.ambiguous}`} className="page__card">
+        <Table
+          size="small"
+          rowKey="row"
+          data-testid="feed-report-unmatched"
+          dataSource={report.unmatched}
+          columns={[
+            { title: x.row, dataIndex: "row", width: 80 },
+            {
+              title: x.reason,
+              dataIndex: "reason",
+              render: (r: string, u) => (
+                <span>
+                  <Tag color={u.outcome === "ambiguous" ? "orange" : "default"}>
+                    {u.outcome === "ambiguous" ? x.ambiguous : x.unmatched}
+                  </Tag>
+                  {r}
+                </span>
+              ),
+            },
+            { title: x.idNumber, dataIndex: "idNumber" },
+            { title: x.name, dataIndex: "name" },
+          ]}
+        />
+      </Card>
+
+      <Card title={x.matched} className="page__card">
+        <Table
+          size="small"
+          rowKey="row"
+          dataSource={report.matched}
+          columns={[
+            { title: x.row, dataIndex: "row", width: 80 },
+            {
+              title: x.household,
+              dataIndex: "householdNumber",
+              render: (n: string) => <Link to={`/households/${n}`}>{n}</Link>,
+            },
+            { title: x.village, dataIndex: "villageName" },
+            { title: x.member, dataIndex: "memberName" },
+            { title: x.effectiveFrom, dataIndex: "effectiveFrom" },
+          ]}
+        />
+      </Card>
+    </div>
+  );
+}
