@@ -30,6 +30,7 @@ import { registerRegionRoutes } from "../modules/regions/index.ts";
 import { registerRegistryRoutes } from "../modules/registry/index.ts";
 import { registerAuth } from "./auth-plugin.ts";
 import { errorHandler } from "./errors.ts";
+import { type RateLimitOptions, registerRateLimits } from "./rate-limit.ts";
 import { createServices, type Services } from "./services.ts";
 
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../web/dist");
@@ -42,6 +43,8 @@ export interface AppOptions {
   webRoot?: string;
   /** Where case attachments are kept (default: data/files). */
   files?: FileStore;
+  /** Limits on login failures and the public forms (default RATE_LIMITS, real time). */
+  rateLimits?: RateLimitOptions;
 }
 
 export interface RouteInfo {
@@ -84,6 +87,7 @@ export async function buildApp(
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/api/docs" });
   await app.register(fastifyCookie);
+  registerRateLimits(app, options.rateLimits);
   registerAuth(app, services);
 
   app.get("/api/health", async () => ({ status: "ok" }));
