@@ -275,7 +275,7 @@ export function createMonitoringService({ db, engine, now, policies }: Monitorin
                 verify: c.rule.verify ? 1 : 0,
                 policy_id: policy.id,
                 status: "open",
-                evidence: evidence ? JSON.stringify(evidence) : null,
+                evidence: null, // written below, once the sources are known
                 opened_at: at,
                 deadline: c.rule.verify ? deadline : null,
               });
