@@ -8,24 +8,11 @@ import { chinaDate } from "../core/dates.ts";
 import { parseYuan } from "../core/money.ts";
 import { MEASURE_STATUSES } from "../modules/assistance/index.ts";
 import { SYSTEM_ACTOR } from "../modules/auth/index.ts";
-import { createServices, type Services, systemClock } from "../server/services.ts";
-import { type Command, intOption, openDatabase, required } from "./command.ts";
+import { type Services, systemClock } from "../server/services.ts";
+import { type Command, intOption, required } from "./command.ts";
 import { actorOption } from "./export.ts";
 import { UsageError } from "./output.ts";
-
-async function withServices<T>(
-  values: Record<string, unknown>,
-  body: (services: Services) => Promise<T>,
-): Promise<T> {
-  const database = await openDatabase(values);
-  try {
-    const services = createServices({ database });
-    await services.policyVersions.refresh();
-    return await body(services);
-  } finally {
-    await database.close();
-  }
-}
+import { withServices } from "./with-services.ts";
 
 const asUser = (services: Services, values: Record<string, unknown>, command: Command) =>
   actorOption(services, required(values, "as", command), SYSTEM_ACTOR);

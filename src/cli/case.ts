@@ -13,25 +13,11 @@ import {
 import { CASE_TYPES, STATUS_LABELS } from "../core/workflow.ts";
 import { type Actor, SYSTEM_ACTOR } from "../modules/auth/index.ts";
 import type { CaseDetail, OpenCaseInput } from "../modules/cases/index.ts";
-import { createServices, type Services } from "../server/services.ts";
-import { type Command, openDatabase, required } from "./command.ts";
+import type { Services } from "../server/services.ts";
+import { type Command, required } from "./command.ts";
 import { actorOption } from "./export.ts";
 import { type Output, UsageError } from "./output.ts";
-
-/** Runs a command body with the services of the database named by --db. */
-async function withServices<T>(
-  values: Record<string, unknown>,
-  body: (services: Services) => Promise<T>,
-): Promise<T> {
-  const database = await openDatabase(values);
-  try {
-    const services = createServices({ database });
-    await services.policyVersions.refresh();
-    return await body(services);
-  } finally {
-    await database.close();
-  }
-}
+import { withServices } from "./with-services.ts";
 
 async function asUser(services: Services, values: Record<string, unknown>, command: Command) {
   return actorOption(services, required(values, "as", command), SYSTEM_ACTOR);
