@@ -333,7 +333,7 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await pub.getByLabel(/联系方式/).fill("13600000000");
     await pub.getByRole("button", { name: "提交异议" }).click();
     await pub.getByRole("heading", { name: "异议已收到" }).waitFor();
-    receipt = /回执号：(YY\d{8}[0-9A-F]{6})/.exec(
+    receipt = /回执号：(YY\d{8}[0-9A-F]{10})/.exec(
       (await pub.locator("body").textContent()) ?? "",
     )![1]!;
     await pub.screenshot({ path: join(SCREENSHOTS, "objection-receipt.png"), fullPage: true });

@@ -188,7 +188,7 @@ describeEachEngine("cases", (database) => {
       content: "该户家中有小轿车，收入不低",
       contact: "13800138000",
     });
-    expect(receipt).toMatch(/^YY20260701[0-9A-F]{6}$/);
+    expect(receipt).toMatch(/^YY20260701[0-9A-F]{10}$/);
     const paused = await s.cases.get(cunA, c1.case);
     expect(paused.state).toBe("paused");
     expect(paused.status).toBe("paused");

@@ -183,7 +183,7 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
       payload: { batch, seq: 1, content: "该户在县城有商品房", contact: "13700000000" },
     });
     expect(json.statusCode).toBe(200);
-    expect(json.json().receipt).toMatch(/^YY20260701[0-9A-F]{6}$/);
+    expect(json.json().receipt).toMatch(/^YY20260701[0-9A-F]{10}$/);
     const form = await app.inject({
       method: "POST",
       url: `/notices/${VILLAGE_A}/objections`,
@@ -198,7 +198,7 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
     });
     expect(form.statusCode).toBe(200);
     expect(form.headers["content-type"]).toMatch(/^text\/html/);
-    expect(form.body).toMatch(/回执号：YY20260701[0-9A-F]{6}/);
+    expect(form.body).toMatch(/回执号：YY20260701[0-9A-F]{10}/);
     const wrong = await app.inject({
       method: "POST",
       url: `/notices/${VILLAGE_A}/objections`,
@@ -237,7 +237,9 @@ describeEachEngine("cases over HTTP and the public notice page", (database) => {
     expect(receivedPage.headers["content-type"]).toMatch(/^text\/html/);
     expect(receivedPage.body).toContain("已收到，正在调查核实");
     expect(receivedPage.body).not.toContain("13700000000");
-    expect((await lookup("YY20260701FFFFFF")).statusCode).toBe(404);
+    expect((await lookup("YY20260701FFFFFF")).statusCode).toBe(404); // the older, shorter form
+    expect((await lookup("YY20260701FFFFFFFFFF")).statusCode).toBe(404);
+    expect((await lookup("YY20260701FFFFFFFF")).statusCode).toBe(400);
     expect((await lookup("YY20260701FFFFFF", "text/html")).body).toContain("没有回执号为");
     const badReceipt = await lookup("12345");
     expect(badReceipt.statusCode).toBe(400);

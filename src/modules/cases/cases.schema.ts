@@ -290,12 +290,19 @@ export const objectionInput = z.object({
   contact: z.string().trim().max(60).optional(),
 });
 
-/** 回执号, as the objection form answered it (YY + date + six hex digits). */
+/**
+ * 回执号, as the objection form answers it: YY + date + ten hex digits (40 random bits, so a
+ * receipt cannot be guessed within the lookup rate limit). Receipts issued before carried six
+ * hex digits and are still accepted.
+ */
 export const receiptNumber = z
   .string()
   .trim()
   .toUpperCase()
-  .regex(/^YY\d{8}[0-9A-F]{6}$/, "回执号应为 YY 加 14 位数字和字母，如 YY20260701A1B2C3");
+  .regex(
+    /^YY\d{8}(?:[0-9A-F]{10}|[0-9A-F]{6})$/,
+    "回执号应为 YY 加 18 位数字和字母，如 YY20260701A1B2C3D4E5",
+  );
 
 /**
  * What the person who lodged an objection may see by its receipt number, without signing in:

@@ -1318,7 +1318,7 @@ export function createCasesService(deps: CasesDeps) {
       const at = now().toISOString();
       const actor = PUBLIC_ACTOR(villageCode);
       for (let attempt = 0; ; attempt++) {
-        const receipt = `YY${day.replaceAll("-", "")}${randomBytes(3).toString("hex").toUpperCase()}`;
+        const receipt = `YY${day.replaceAll("-", "")}${randomBytes(5).toString("hex").toUpperCase()}`;
         try {
           await db.transaction().execute(async (trx) => {
             const r = createCasesRepository(trx);

@@ -149,7 +149,7 @@ function lookupForm(receipt = ""): string {
 <form class="no-print lookup" method="get" action="/notices/receipt">
   <h2>查询异议办理情况</h2>
   <label for="receipt-number">回执号</label>
-  <input id="receipt-number" name="number" maxlength="20" value="${esc(receipt)}" placeholder="如 YY20260701A1B2C3" required>
+  <input id="receipt-number" name="number" maxlength="24" value="${esc(receipt)}" placeholder="如 YY20260701A1B2C3D4E5" required>
   <button type="submit">查询</button>
 </form>`;
 }
