@@ -335,7 +335,10 @@ describe.skipIf(!HAS_CHROMIUM)(`${title}: a new rule from the editor`, () => {
     await page.getByTestId("new-rule-when").fill("h.wageIncom > 999 && h.wageIncome < 1001");
     await page.getByTestId("new-rule-message").fill("工资性收入仅 {wage} 元");
     await page.getByLabel("证据").fill("wage: h.wageIncome");
-    await page.locator(".ant-modal").getByRole("button", { name: /确\s*定/ }).click();
+    await page
+      .locator(".ant-modal")
+      .getByRole("button", { name: /确\s*定/ })
+      .click();
 
     const rule = page.getByTestId("rule-local.wage_thousand");
     await rule.waitFor();
