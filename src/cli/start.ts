@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { chinaDate } from "../core/dates.ts";
 import type { Database } from "../db/connect.ts";
 import { createAuthService, type Role, SYSTEM_ACTOR } from "../modules/auth/index.ts";
 import { createRegionsService } from "../modules/regions/index.ts";
@@ -13,6 +14,7 @@ import { WEB_ROOT } from "../server/app.ts";
 import { createServices } from "../server/services.ts";
 import { type Command, intOption, openDatabase } from "./command.ts";
 import { loadDemo } from "./demo.ts";
+import { loadDemoFeeds } from "./demo-feeds.ts";
 import type { Output } from "./output.ts";
 import { serve } from "./serve.ts";
 
@@ -31,6 +33,7 @@ export const DEMO_USERS: {
   { username: "town", role: "town", region: "360726100", displayName: "欣山镇" },
   { username: "village", role: "village", region: "360726100201", displayName: "村级信息员" },
   { username: "viewer", role: "viewer", region: DEMO_COUNTY, displayName: "只读用户" },
+  { username: "dept", role: "department", region: DEMO_COUNTY, displayName: "县医保局数据专员" },
 ];
 
 function newestMtime(dir: string): number {
@@ -84,10 +87,19 @@ export async function seedDemo(
       seed: 1,
       onProgress: (done: number) => out.progress(`  已生成 ${done} 户`),
     });
-    out.progress("正在按政策规则筛查预警…");
-    const sweep = await createServices({ database }).monitoring.sweep(SYSTEM_ACTOR, {
-      region: DEMO_COUNTY,
+    const services = createServices({ database });
+    out.progress("正在导入演示部门数据（医保、残联、民政、教育等）…");
+    const feeds = await loadDemoFeeds(database, services, {
+      county: DEMO_COUNTY,
+      households,
+      seed: 1,
+      today: chinaDate(new Date()),
     });
+    out.progress(
+      `  ${feeds.length} 类，${feeds.reduce((n, f) => n + f.rows, 0)} 行，匹配 ${feeds.reduce((n, f) => n + f.matched, 0)} 行`,
+    );
+    out.progress("正在按政策规则筛查预警…");
+    const sweep = await services.monitoring.sweep(SYSTEM_ACTOR, { region: DEMO_COUNTY });
     out.progress(`  预警 ${sweep.signals.open} 条（${sweep.ms} 毫秒）`);
   }
   if ((await auth.countUsers()) === 0) {
@@ -123,7 +135,7 @@ export const startCommand: Command = {
         "",
         `请用浏览器打开上面的地址并登录。演示账号（密码均为 ${DEMO_PASSWORD}）：`,
         ...DEMO_USERS.map((u) => `  ${u.username.padEnd(8)} ${u.displayName}`),
-        "正式使用前请用 `npx fangpin user add` 创建自己的账号，并删除演示数据库 data/fangpin.db。",
+        `正式使用前请用 \`npx fangpin user add\` 创建自己的账号，并删除演示数据库（${database.url.replace(/^sqlite:/, "")}）。`,
       ].join("\n"),
     );
   },

@@ -311,7 +311,7 @@ describe.skipIf(!HAS_CHROMIUM)(`${title}: a new rule from the editor`, () => {
       SYSTEM_ACTOR,
       target,
       { version: detail.household.version, changes: { wageIncome: 100_000 } },
-      { source: "manual" },
+      { source: "ui" },
     );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: "zh-CN" });
