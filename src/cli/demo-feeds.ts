@@ -30,6 +30,8 @@ interface Person {
   idNumber: string;
   name: string;
   birthDate: string;
+  /** Of a formerly poor or monitored household (whom the eligibility checks concern). */
+  watched: boolean;
 }
 
 /** A small deterministic generator (mulberry32), so the demo is the same on every machine. */
@@ -132,7 +134,13 @@ async function samplePeople(database: Database, county: string): Promise<Person[
   const rows = await database.db
     .selectFrom("members")
     .innerJoin("households", "households.id", "members.household_id")
-    .select(["members.id_number", "members.name", "members.birth_date"])
+    .select([
+      "members.id_number",
+      "members.name",
+      "members.birth_date",
+      "households.household_type",
+      "households.monitoring_category",
+    ])
     .where("members.status", "=", "active")
     .where("households.village_code", "like", `${county}%`)
     .where(sql<boolean>`members.id % ${every} = 0`)
@@ -140,12 +148,21 @@ async function samplePeople(database: Database, county: string): Promise<Person[
     .execute();
   return rows
     .filter((m) => m.id_number.length === 18 && m.birth_date)
-    .map((m) => ({ idNumber: m.id_number, name: m.name, birthDate: m.birth_date! }));
+    .map((m) => ({
+      idNumber: m.id_number,
+      name: m.name,
+      birthDate: m.birth_date!,
+      watched:
+        m.monitoring_category !== null ||
+        m.household_type === "formerly_poor" ||
+        m.household_type === "exited",
+    }));
 }
 
 /**
  * Who a feed type is about: school-age children for enrolment, the old for deaths, adults of
- * working age for the rest.
+ * working age for the rest; the eligibility feeds (cars, companies, town flats, public pay)
+ * mostly name people of formerly poor or monitored households, which is what the checks are for.
  */
 function eligible(feedType: string, people: readonly Person[], today: string): Person[] {
   const by = (lo: number, hi: number) =>
@@ -155,11 +172,15 @@ function eligible(feedType: string, people: readonly Person[], today: string): P
     });
   if (feedType === "education") return by(7, 18);
   if (feedType === "death") return by(70, 120);
-  return by(18, 75);
+  const adults = by(18, 75);
+  if (!ELIGIBILITY.has(feedType)) return adults;
+  const watched = adults.filter((p) => p.watched);
+  return watched.length > 0 ? [...adults, ...watched, ...watched] : adults;
 }
 
 /** Rows per feed: more for the screening feeds, a few for the eligibility anomalies. */
-const FEW = new Set(["vehicle", "company", "property", "payroll", "death"]);
+const ELIGIBILITY = new Set(["vehicle", "company", "property", "payroll"]);
+const FEW = new Set([...ELIGIBILITY, "death"]);
 
 /**
  * Writes and loads one demo file per feed type of the county's policy. Loads are made by the
@@ -193,6 +214,7 @@ export async function loadDemoFeeds(
         idNumber: makeIdNumber(county, addDays("1980-01-01", r.int(0, 9_000)), 900 + i),
         name: r.pick(["张伟", "王芳", "李娜", "刘洋"]),
         birthDate: "1980-01-01",
+        watched: false,
       }));
       const lines = [csvLine(def.columns.map((c) => c.header))];
       let serial = 0;
