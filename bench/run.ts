@@ -11,6 +11,9 @@
  * default the same numbers as --sizes; "" skips it) and the what-if preview bench
  * (bench/preview.bench.ts: households, default the largest size; "" skips it).
  *
+ * The sweeps alone, over a database that already holds the county (its signals are cleared):
+ *   node bin/run-ts.js bench/run.ts --phase sweep --db <url>
+ *
  * Every measurement runs in a child process of its own, so each has a clean heap and its own
  * peak RSS. PostgreSQL is FANGPIN_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test);
  * each run uses a fresh schema that is dropped afterwards. No timing is asserted anywhere.
@@ -222,6 +225,30 @@ async function phaseSweep(database: Database, engine: Engine, size: number): Pro
   return [first, second, third, one];
 }
 
+/**
+ * The sweep measurements over a database that already holds the demo county (for instance one
+ * kept from an earlier load: `--phase sweep --db <url>`), whose signals are cleared first so the
+ * first sweep opens them all as on a fresh load.
+ */
+async function phaseSweepExisting(url: string): Promise<Result[]> {
+  if (!url) throw new Error("--phase sweep needs --db <url>");
+  const database = await connect(url);
+  try {
+    await migrate(database);
+    await database.db.deleteFrom("verification_events").execute();
+    await database.db.deleteFrom("verifications").execute();
+    await database.db.deleteFrom("signals").execute();
+    const n = await database.db
+      .selectFrom("households")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("village_code", ">=", COUNTY)
+      .executeTakeFirstOrThrow();
+    return await phaseSweep(database, database.engine, Number(n.n));
+  } finally {
+    await database.close();
+  }
+}
+
 async function phaseLoad(engine: Engine, size: number, chunkSize: number): Promise<Result[]> {
   const { database, drop, sizeMb } = await freshDatabase(engine);
   try {
@@ -425,6 +452,8 @@ async function main() {
   const { values } = parseArgs({
     options: {
       phase: { type: "string" },
+      // With --phase sweep: an existing database holding the demo county (a load is long).
+      db: { type: "string" },
       engine: { type: "string" },
       size: { type: "string" },
       prefix: { type: "string" },
@@ -453,7 +482,9 @@ async function main() {
         ? await phaseGenerate(Number(values.size))
         : values.phase === "load"
           ? await phaseLoad(engine, Number(values.size), chunk)
-          : await phaseRegions(engine, values.prefix ?? "");
+          : values.phase === "sweep"
+            ? await phaseSweepExisting(values.db ?? "")
+            : await phaseRegions(engine, values.prefix ?? "");
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
