@@ -11,7 +11,13 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../src/modules/auth/index.ts";
 import { household, VILLAGE_A } from "../factories.ts";
-import { FIRST_ROW, nationalRows, writeWorkbook, XINSHAN_XIUTIAN } from "../national-files.ts";
+import {
+  FIRST_ROW,
+  nationalRows,
+  TEST_HEADERS,
+  writeWorkbook,
+  XINSHAN_XIUTIAN,
+} from "../national-files.ts";
 import { buildWebIfStale, type Fixture, REPO, startFixture, USER } from "./fixture.ts";
 
 const CHROMIUM = process.env.FANGPIN_CHROMIUM ?? "/usr/bin/chromium";
@@ -37,7 +43,9 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     const rows = [...nationalRows(good, XINSHAN_XIUTIAN), ...nationalRows(bad, XINSHAN_XIUTIAN)];
     rows[4]!.证件号码 = "3607261980";
     for (const r of rows.slice(3)) r.是否危房户 = "有";
-    await writeWorkbook(file, rows);
+    // An assistance column of the national file, kept as an extra attribute on import.
+    for (const r of rows.slice(0, 3)) r.产业帮扶 = "种植脐橙";
+    await writeWorkbook(file, rows, [...TEST_HEADERS, "产业帮扶"]);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
@@ -95,6 +103,17 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       good.household.householdNumber!,
     );
     expect(stored.household.size).toBe(3);
+
+    // The assistance column becomes the household's measure, once.
+    await page.getByTestId("import-measures-button").click();
+    await expect
+      .poll(() => page.getByTestId("import-measures-result").textContent())
+      .toBe("已新增 1 项帮扶措施（1 户）");
+    const measures = await fixture.services.assistance.measures(
+      SYSTEM_ACTOR,
+      good.household.householdNumber!,
+    );
+    expect(measures.map((m) => [m.category, m.note])).toEqual([["产业帮扶", "种植脐橙"]]);
     await expect(
       fixture.services.registry.get(SYSTEM_ACTOR, bad.household.householdNumber!),
     ).rejects.toMatchObject({ kind: "not_found" });

@@ -24,6 +24,9 @@ describeEachEngine("assistance over HTTP", (database) => {
   h.household.riskFactors = ["illness"];
   h.household.identifiedMonth = "2026-01";
   h.household.phone = "13911112222";
+  // A household imported from the national file with one assistance column filled.
+  const imported = household(VILLAGE_A, { seed: 902 });
+  imported.household.extra = { 产业帮扶: "种植脐橙" };
   const filesDir = mkdtempSync(join(tmpdir(), "fangpin-files-"));
 
   beforeAll(async () => {
@@ -35,7 +38,7 @@ describeEachEngine("assistance over HTTP", (database) => {
     app = built.app;
     const { services } = built;
     await services.regions.load(SYSTEM_ACTOR, "360726");
-    await services.registry.bulkCreate(SYSTEM_ACTOR, [h], { source: "demo" });
+    await services.registry.bulkCreate(SYSTEM_ACTOR, [h, imported], { source: "demo" });
     for (const [username, role, region] of [
       ["xian", "county", "360726"],
       ["bangfu", "helper", "360726"],
@@ -133,5 +136,27 @@ describeEachEngine("assistance over HTTP", (database) => {
     }
     const badSize = await call("bangfu", "GET", `/api/households/${no}/assistance-card?size=B5`);
     expect(badSize.statusCode).toBe(400);
+  });
+
+  it("turns the national file's assistance columns into measures, once, for county staff only", async () => {
+    const url = "/api/assistance/measures/import-national";
+    expect((await call("bangfu", "POST", url, { region: "360726" })).statusCode).toBe(403);
+    const bad = await call("xian", "POST", url, { region: "36-07" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.field).toBe("region");
+    expect((await call("xian", "POST", url, { region: "360727" })).statusCode).toBe(404);
+    const first = await call("xian", "POST", url, { region: "360726", date: "2026-06-30" });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toEqual({ measures: 1, households: 1 });
+    const again = await call("xian", "POST", url, { region: "360726" });
+    expect(again.json()).toEqual({ measures: 0, households: 0 });
+    const measures = await call(
+      "xian",
+      "GET",
+      `/api/households/${imported.household.householdNumber}/measures`,
+    );
+    expect(measures.json().measures).toEqual([
+      expect.objectContaining({ category: "产业帮扶", note: "种植脐橙", date: "2026-06-30" }),
+    ]);
   });
 });

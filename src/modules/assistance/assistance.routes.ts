@@ -259,6 +259,23 @@ export function registerAssistanceRoutes(app: FastifyInstance, services: Service
     async (req) => a.addMeasure(actorOf(req), req.params.householdNumber, req.body),
   );
 
+  r.post(
+    "/api/assistance/measures/import-national",
+    {
+      schema: {
+        tags,
+        summary:
+          "把国家监测系统导入数据中的帮扶列（产业帮扶…基础设施建设）转为帮扶措施（可重复运行，已导入的不再重复）",
+        body: z.object({
+          region: z.string().regex(/^\d{2,12}$/, "区划代码应为 2 至 12 位数字"),
+          date: z.string().optional(),
+        }),
+        response: { 200: z.object({ measures: z.number(), households: z.number() }) },
+      },
+    },
+    async (req) => a.importNational(actorOf(req), req.body.region, req.body.date),
+  );
+
   r.patch(
     "/api/assistance/measures/:measureId",
     {

@@ -89,3 +89,9 @@ export const annotatedUrl = (id: string) => `/api/imports/${id}/annotated.xlsx`;
 
 export const exportUrl = (region: string, format: "xlsx" | "csv") =>
   withQuery("/api/exports/national", { region, format });
+
+/** Turns the assistance columns kept from national imports in a region into measures. */
+export const measuresFromImports = (region: string) =>
+  api.post<{ measures: number; households: number }>("/api/assistance/measures/import-national", {
+    region,
+  });

@@ -25,6 +25,12 @@ export const exchangeZh = {
   rows: (n: number) => `已读 ${n.toLocaleString("zh-CN")} 行`,
   checked: "检查完成（未写入）",
   imported: "已导入",
+  measuresTitle: "帮扶措施",
+  measuresIntro:
+    "文件中的帮扶列（产业帮扶、就业帮扶……基础设施建设）已作为附加信息保存。可把它们转为各户的帮扶措施（每户每类一项，已转过的不再重复）。",
+  measuresButton: "转为帮扶措施",
+  measuresDone: (measures: number, households: number) =>
+    measures === 0 ? "没有需要新增的帮扶措施" : `已新增 ${measures} 项帮扶措施（${households} 户）`,
   notImported: "未导入：按“整个文件都不导入”，有问题时不写入任何数据",
   failed: "无法导入该文件",
   households: "户",
@@ -81,6 +87,12 @@ export const exchangeEn: ExchangeText = {
   rows: (n: number) => `${n.toLocaleString("en-US")} rows read`,
   checked: "Checked (nothing written)",
   imported: "Imported",
+  measuresTitle: "Assistance measures",
+  measuresIntro:
+    "The file's assistance columns (industry, employment … infrastructure) were kept as extra attributes. They can become each household's assistance measures (one per household and category; those already turned are not repeated).",
+  measuresButton: "Turn into measures",
+  measuresDone: (measures: number, households: number) =>
+    measures === 0 ? "No new measures" : `${measures} measures added (${households} households)`,
   notImported: "Nothing imported: with “import nothing”, a problem stops the whole file",
   failed: "The file cannot be imported",
   households: "Households",

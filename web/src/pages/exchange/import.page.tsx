@@ -22,6 +22,7 @@ import type { ColumnsType } from "antd/es/table/index.js";
 import { useEffect, useMemo, useState } from "react";
 import { isAbort } from "../../api/client.ts";
 import { useApiError } from "../../components/use-api-error.tsx";
+import { useUser } from "../../session/session.tsx";
 import { type ExchangeText, useExchangeText } from "./exchange.i18n.ts";
 import {
   annotatedUrl,
@@ -30,6 +31,7 @@ import {
   type ImportJob,
   type ImportProblem,
   importJob,
+  measuresFromImports,
   startImport,
 } from "./exchange-api.ts";
 
@@ -147,6 +149,52 @@ function Report({ job, x }: { job: ImportJob; x: ExchangeText }) {
         />
       )}
     </Space>
+  );
+}
+
+/**
+ * After an import whose file had extra columns: the national file's assistance columns can
+ * become measures (POST /api/assistance/measures/import-national over the user's region).
+ */
+function MeasuresFromImport({ x }: { x: ExchangeText }) {
+  const user = useUser();
+  const showError = useApiError();
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<string | null>(null);
+  if (!user.regionCode) return null;
+  const region = user.regionCode;
+  const run = async () => {
+    setBusy(true);
+    try {
+      const r = await measuresFromImports(region);
+      setResult(x.measuresDone(r.measures, r.households));
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Alert
+      type="info"
+      showIcon
+      message={x.measuresTitle}
+      data-testid="import-measures"
+      description={
+        <Space direction="vertical">
+          <span>{x.measuresIntro}</span>
+          {result ? (
+            <Typography.Text strong data-testid="import-measures-result">
+              {result}
+            </Typography.Text>
+          ) : (
+            <Button loading={busy} onClick={run} data-testid="import-measures-button">
+              {x.measuresButton}
+            </Button>
+          )}
+        </Space>
+      }
+    />
   );
 }
 
@@ -286,6 +334,9 @@ export function ImportPage() {
                 <Alert type="error" showIcon message={x.failed} description={job.error?.message} />
               )}
               {status}
+              {done && job.report!.committed && job.report!.extraColumns.length > 0 && (
+                <MeasuresFromImport x={x} />
+              )}
               {done && <Report job={job} x={x} />}
               <Space wrap>
                 {done && job.report!.errors.length > 0 && (
