@@ -35,6 +35,9 @@ export async function migrate(database: Database): Promise<string[]> {
   const migrator = new Migrator({
     db: database.db,
     provider: provider(database),
+    // Migrations are numbered when work starts and may land in another order (a database that
+    // ran 007 before 006 existed then runs 006); each adds its own tables and indexes only.
+    allowUnorderedMigrations: true,
     // Kysely looks for its own tables in every schema unless told which one is ours.
     ...(database.schema ? { migrationTableSchema: database.schema } : {}),
   });
