@@ -47,6 +47,9 @@ export interface SignalRefreshDeps {
   sweep: (county: string) => Promise<unknown>;
   /** Told of a failed follow-up (the load stands; the next sweep catches up). */
   onError?: (e: unknown) => void;
+  /** Households per transaction (default CHUNK) and the sweep threshold (default SWEEP_ABOVE). */
+  chunk?: number;
+  sweepAbove?: number;
 }
 
 type Options = FeedLoadOptions & { onSignals?: (p: SignalRefreshProgress) => void };
@@ -70,7 +73,8 @@ export function withSignalRefresh(feeds: FeedsService, deps: SignalRefreshDeps) 
     if (!report.committed || report.loadId === null) return report;
     const households = await touchedBy(deps.db, report.loadId);
     const total = households.length;
-    const method = total > SWEEP_ABOVE ? "sweep" : "households";
+    const method = total > (deps.sweepAbove ?? SWEEP_ABOVE) ? "sweep" : "households";
+    const chunkSize = deps.chunk ?? CHUNK;
     if (total === 0) return { ...report, signals: { households: 0, method, done: true } };
     try {
       onSignals?.({ phase: "signals", done: 0, total });
@@ -78,8 +82,8 @@ export function withSignalRefresh(feeds: FeedsService, deps: SignalRefreshDeps) 
         for (const county of new Set(households.map((h) => h.villageCode.slice(0, 6))))
           await deps.sweep(county);
       } else {
-        for (let from = 0; from < total; from += CHUNK) {
-          const chunk = households.slice(from, from + CHUNK);
+        for (let from = 0; from < total; from += chunkSize) {
+          const chunk = households.slice(from, from + chunkSize);
           await deps.db.transaction().execute((trx) => deps.reevaluate(trx, chunk));
           onSignals?.({ phase: "signals", done: from + chunk.length, total });
         }
