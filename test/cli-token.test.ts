@@ -20,11 +20,10 @@ for (const engine of ENGINES as readonly Engine[]) {
       const database = await connect(db.url);
       try {
         await migrate(database);
-        await createRegionsService({
-          db: database.db,
-          engine: database.engine,
-          now: () => new Date(),
-        }).load(SYSTEM_ACTOR, "360726");
+        await createRegionsService({ db: database.db, now: () => new Date() }).load(
+          SYSTEM_ACTOR,
+          "360726",
+        );
       } finally {
         await database.close();
       }

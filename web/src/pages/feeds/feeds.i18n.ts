@@ -48,7 +48,7 @@ export const feedsZh = {
   message: "说明",
   none: "无",
   facts: "部门数据",
-  factsEmpty: "没有部门数据",
+  factsEmpty: "暂无部门数据",
   superseded_: "已被更正的数据取代",
   source: (file: string, row: number) => `${file} 第 ${row} 行`,
 };
@@ -101,7 +101,7 @@ export const feedsEn: FeedsText = {
   message: "Message",
   none: "None",
   facts: "Department data",
-  factsEmpty: "No department data",
+  factsEmpty: "No department data yet",
   superseded_: "Superseded by corrected data",
   source: (file: string, row: number) => `${file}, row ${row}`,
 };
