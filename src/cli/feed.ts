@@ -32,6 +32,9 @@ export const feedLoadCommand: Command = {
             out.progress(`读取：${p.rows} 行（${Math.round(p.fraction * 100)}%）`);
           }
         },
+        onSignals: (p) => {
+          if (p.done === p.total) out.progress(`重新筛查：${p.total} 户`);
+        },
       });
       const errors = r.errors.map(({ row, column, code, message }) => ({
         row,

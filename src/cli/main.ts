@@ -27,6 +27,7 @@ import { createOutput, reportError, UsageError } from "./output.ts";
 import { regionsLoadCommand, regionsShowCommand } from "./regions.ts";
 import { serveCommand } from "./serve.ts";
 import { startCommand } from "./start.ts";
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from "./token.ts";
 import { userAddCommand } from "./user.ts";
 
 const COMMANDS: Command[] = [
@@ -44,6 +45,9 @@ const COMMANDS: Command[] = [
   importNationalCommand,
   exportNationalCommand,
   feedLoadCommand,
+  tokenCreateCommand,
+  tokenListCommand,
+  tokenRevokeCommand,
   caseOpenCommand,
   caseAdvanceCommand,
   caseShowCommand,

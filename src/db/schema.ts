@@ -84,6 +84,26 @@ export interface SessionTable {
   expires_at: string;
 }
 
+/** A department machine's API token (migration 007); only the secret's hash is kept. */
+export interface ApiTokenTable {
+  id: Generated<number>;
+  name: string;
+  department: string;
+  /** JSON array of feed types. */
+  feed_types: string;
+  region_code: string;
+  prefix: string;
+  token_hash: string;
+  created_by: number | null;
+  created_by_name: string;
+  created_at: string;
+  expires_at: string;
+  last_used_at: string | null;
+  last_used_ip: string | null;
+  revoked_at: string | null;
+  revoked_by_name: string | null;
+}
+
 export interface AuditTable {
   id: Generated<number>;
   at: string;
@@ -384,6 +404,7 @@ export interface DB {
   household_events: HouseholdEventTable;
   users: UserTable;
   sessions: SessionTable;
+  api_tokens: ApiTokenTable;
   audit_log: AuditTable;
   signals: SignalTable;
   sweeps: SweepTable;

@@ -80,7 +80,11 @@ export async function buildApp(
     openapi: {
       info: { title: "fangpin API", description: "防贫监测与帮扶系统接口", version: "0.1.0" },
       components: {
-        securitySchemes: { session: { type: "apiKey", in: "cookie", name: "fangpin_session" } },
+        securitySchemes: {
+          session: { type: "apiKey", in: "cookie", name: "fangpin_session" },
+          // Department machines: only POST /api/feeds/{type}/loads (docs/formats/feeds.md).
+          apiToken: { type: "http", scheme: "bearer" },
+        },
       },
     },
     transform: jsonSchemaTransform,

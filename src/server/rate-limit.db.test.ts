@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachEngine } from "../../test/engines.ts";
 import { SYSTEM_ACTOR } from "../modules/auth/index.ts";
 import { buildApp } from "./app.ts";
+import { BEARER } from "./rate-limit.ts";
 import type { Services } from "./services.ts";
 
 describeEachEngine("rate limits", (database) => {
@@ -18,6 +19,7 @@ describeEachEngine("rate limits", (database) => {
         limits: {
           "POST /api/auth/login": { max: 3, windowSeconds: 60, failuresOnly: true },
           "GET /notices/receipt": { max: 2, windowSeconds: 60 },
+          [BEARER]: { max: 3, windowSeconds: 60, failuresOnly: true, status: 401 },
         },
       },
     }));
@@ -62,5 +64,30 @@ describeEachEngine("rate limits", (database) => {
     expect((await lookup()).statusCode).not.toBe(429);
     expect((await lookup()).statusCode).not.toBe(429);
     expect((await lookup()).statusCode).toBe(429);
+  });
+
+  it("holds up an address after repeated refused API tokens, whatever the route", async () => {
+    const { token } = await services.tokens.create(SYSTEM_ACTOR, {
+      name: "医保",
+      feedTypes: ["medical"],
+      region: "360726",
+    });
+    const call = (bearer: string, url = "/api/feeds/medical/loads") =>
+      app.inject({
+        method: "POST",
+        url,
+        headers: { authorization: `Bearer ${bearer}`, "content-type": "text/csv" },
+        payload: "x",
+      });
+    // A valid token refused for its route (403) is not guessing: it does not count.
+    for (let i = 0; i < 5; i++) expect((await call(token, "/api/households")).statusCode).toBe(403);
+    expect((await call("fpt_guess1")).statusCode).toBe(401);
+    expect((await call("fpt_guess2", "/api/households")).statusCode).toBe(401);
+    expect((await call("fpt_guess3", "/api/tokens")).statusCode).toBe(401);
+    const held = await call(token);
+    expect(held.statusCode).toBe(429);
+    expect(held.json().error.code).toBe("rate_limited");
+    time += 61_000;
+    expect((await call(token, "/api/households")).statusCode).toBe(403);
   });
 });

@@ -1,11 +1,13 @@
 /** The services of every module, wired to one database and one clock. */
+
+import { chinaDate } from "../core/dates.ts";
 import type { Database } from "../db/connect.ts";
 import { createAssistanceService } from "../modules/assistance/index.ts";
-import { createAuthService } from "../modules/auth/index.ts";
+import { createAuthService, createTokensService, SYSTEM_ACTOR } from "../modules/auth/index.ts";
 import { createCasesService, type FileStore, localFileStore } from "../modules/cases/index.ts";
 import { createDuplicatesService } from "../modules/duplicates/index.ts";
 import { createExchangeService } from "../modules/exchange/index.ts";
-import { createFeedsService } from "../modules/feeds/index.ts";
+import { createFeedsService, withSignalRefresh } from "../modules/feeds/index.ts";
 import { createMonitoringService, createSignalsService } from "../modules/monitoring/index.ts";
 import {
   createPolicyService,
@@ -54,6 +56,11 @@ export function createServices({
   });
   return {
     auth: createAuthService(deps),
+    tokens: createTokensService({
+      ...deps,
+      feedTypesOf: (region) =>
+        policies.forRegion(region, Number(chinaDate(now()).slice(0, 4))).feeds,
+    }),
     regions: createRegionsService(deps),
     registry,
     policies,
@@ -67,7 +74,13 @@ export function createServices({
     }),
     cases: createCasesService({ ...deps, policies, registry, monitoring, signals, files }),
     assistance,
-    feeds: createFeedsService({ ...deps, policies }),
+    // A committed load re-evaluates the households whose facts it changed (feeds.signals.ts).
+    feeds: withSignalRefresh(createFeedsService({ ...deps, policies }), {
+      db: database.db,
+      reevaluate: monitoring.reevaluate,
+      sweep: (county) => monitoring.sweep(SYSTEM_ACTOR, { region: county }),
+      onError: (e) => console.error("部门数据导入后重新筛查失败（下次筛查时补上）：", e),
+    }),
     duplicates: createDuplicatesService({ ...deps, policies, registry }),
   };
 }

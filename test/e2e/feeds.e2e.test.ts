@@ -75,6 +75,8 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     expect(result).toContain("已导入");
     expect(result).toMatch(/已匹配\s*1/);
     expect(result).toMatch(/未匹配\s*1/);
+    // The household the file names was re-screened as the load committed.
+    expect(result).toContain("已对数据有变化的 1 户重新筛查");
 
     // The sweep runs the feed rules over the new facts.
     await fixture.services.monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });

@@ -24,7 +24,8 @@ import { NoticeBatchesPage } from "./pages/notice-batches.page.tsx";
 import { PolicyPage } from "./pages/policy.page.tsx";
 import { SignInPage } from "./pages/sign-in.page.tsx";
 import { SignalsPage } from "./pages/signals.page.tsx";
-import { SessionProvider, useSession } from "./session/session.tsx";
+import { TokensPage } from "./pages/tokens/tokens.page.tsx";
+import { homeOf, SessionProvider, useSession } from "./session/session.tsx";
 
 /**
  * antd's locale files are ES modules to the bundler but CommonJS to TypeScript's NodeNext
@@ -98,8 +99,9 @@ function Routed() {
         <Route path="/feeds" element={<FeedsPage />} />
         <Route path="/duplicates" element={<DuplicatesPage />} />
         <Route path="/feeds/loads/:id" element={<FeedReportPage />} />
+        <Route path="/tokens" element={<TokensPage />} />
       </Route>
-      <Route path="*" element={<Navigate to="/households" replace />} />
+      <Route path="*" element={<Navigate to={homeOf(user)} replace />} />
     </Routes>
   );
 }

@@ -33,6 +33,7 @@ export const ACTIONS = [
   "feed.load",
   "feed.read",
   "duplicate.review",
+  "token.manage",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -72,10 +73,26 @@ const RULES: Record<Action, readonly Role[]> = {
   "feed.read": ["admin", "county", "town", "department", "inspector"],
   // 疑似重复人员 — merging removes a member from a household: the staff who review cases.
   "duplicate.review": ["admin", "county", "town"],
+  // 接口令牌 — tokens for department machines are issued by the county's administrators.
+  "token.manage": ["admin", "county"],
 };
 
+/** What a department machine's API token may do: upload feeds, nothing else. */
+const TOKEN_ACTIONS: readonly Action[] = ["feed.load"];
+
 export function can(actor: Actor, action: Action): boolean {
+  if (actor.token && !TOKEN_ACTIONS.includes(action)) return false;
   return RULES[action].includes(actor.role);
+}
+
+/** A token names the feed types it may upload; a signed-in user may load any in force. */
+export function assertFeedAllowed(actor: Actor, feedType: string): void {
+  if (actor.token && !actor.token.feedTypes.includes(feedType)) {
+    throw notAllowed(
+      `此 API 令牌只能上传以下部门数据：${actor.token.feedTypes.join("、")}，不能上传“${feedType}”`,
+      { code: "token_feed_not_allowed", field: "type" },
+    );
+  }
 }
 
 export function allowedActions(actor: Actor): Action[] {

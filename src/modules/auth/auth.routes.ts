@@ -5,9 +5,11 @@ import { actorOf, SESSION_COOKIE } from "../../server/auth-plugin.ts";
 import type { Services } from "../../server/services.ts";
 import { assertCan } from "./auth.policy.ts";
 import { loginInput, userInput, userView } from "./auth.schema.ts";
+import { registerTokenRoutes } from "./tokens.routes.ts";
 
 export function registerAuthRoutes(app: FastifyInstance, services: Services) {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  registerTokenRoutes(app, services);
 
   r.post(
     "/api/auth/login",

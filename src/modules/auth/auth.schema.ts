@@ -56,6 +56,8 @@ export interface Actor {
   role: Role;
   /** Root of the region subtree the actor may see; null = everywhere (admin, system). */
   regionCode: string | null;
+  /** Set when a department machine calls with an API token: it may only upload these feeds. */
+  token?: { id: number; feedTypes: readonly string[] };
 }
 
 /** The actor for work the system does itself (demo load, migrations). */

@@ -22,7 +22,8 @@ const dummyHash = (): Promise<string> => {
   dummy ??= hashPassword("fangpin-dummy");
   return dummy;
 };
-const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
+/** SHA-256 of a secret (session or API token), base64url: what the database keeps. */
+export const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 
 export interface AuthDeps {
   db: Kysely<DB>;

@@ -1,5 +1,13 @@
 /** Users, roles, sessions and the authorisation rulebook. */
-export { type Action, allowedActions, assertCan, can, inScope, scopeRange } from "./auth.policy.ts";
+export {
+  type Action,
+  allowedActions,
+  assertCan,
+  assertFeedAllowed,
+  can,
+  inScope,
+  scopeRange,
+} from "./auth.policy.ts";
 export { registerAuthRoutes } from "./auth.routes.ts";
 export {
   type Actor,
@@ -10,3 +18,10 @@ export {
   type UserInput,
 } from "./auth.schema.ts";
 export { type AuthService, createAuthService } from "./auth.service.ts";
+export type { TokenInput, TokenView } from "./tokens.schema.ts";
+export {
+  createTokensService,
+  TOKEN_PREFIX,
+  type TokenFailure,
+  type TokensService,
+} from "./tokens.service.ts";

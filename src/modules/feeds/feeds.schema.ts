@@ -57,6 +57,14 @@ export const loadReport = z.object({
   rejected: z.number(),
   facts: factCounts,
   errors: z.array(feedProblem),
+  /** After a committed load: the households whose facts changed, re-evaluated at once. */
+  signals: z
+    .object({
+      households: z.number(),
+      method: z.enum(["households", "sweep"]),
+      done: z.boolean(),
+    })
+    .optional(),
 });
 
 export const feedDefinitionView = z.object({

@@ -19,7 +19,7 @@ import { invalid, notFound } from "../../core/errors.ts";
 import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
-import { type Actor, assertCan, inScope, scopeRange } from "../auth/index.ts";
+import { type Actor, assertCan, assertFeedAllowed, inScope, scopeRange } from "../auth/index.ts";
 import { type FileFormat, openTable } from "../exchange/index.ts";
 import type { FeedDef, PolicyService } from "../policy/index.ts";
 import {
@@ -169,6 +169,7 @@ export function createFeedsService(deps: FeedsDeps) {
       options: Omit<FeedLoadOptions, "fileName"> = {},
     ): Promise<FeedLoadReport> {
       assertCan(actor, "feed.load");
+      assertFeedAllowed(actor, feedType);
       definition(actor, feedType);
       await mkdir(workDir, { recursive: true });
       const path = join(workDir, `${randomUUID()}.upload`);
@@ -293,6 +294,7 @@ export function createFeedsService(deps: FeedsDeps) {
       options: FeedLoadOptions = {},
     ): Promise<FeedLoadReport> {
       assertCan(actor, "feed.load");
+      assertFeedAllowed(actor, feedType);
       const { policyId, def } = definition(actor, feedType);
       const at = now().toISOString();
       const today = chinaDate(now());

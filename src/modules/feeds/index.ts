@@ -16,3 +16,10 @@ export {
   type FeedProgress,
   type FeedsService,
 } from "./feeds.service.ts";
+export {
+  type RefreshedReport,
+  type SignalRefresh,
+  type SignalRefreshProgress,
+  SWEEP_ABOVE,
+  withSignalRefresh,
+} from "./feeds.signals.ts";

@@ -7,6 +7,7 @@ import {
   FileDoneOutlined,
   HeartOutlined,
   ImportOutlined,
+  KeyOutlined,
   LogoutOutlined,
   MenuFoldOutlined,
   MenuUnfoldOutlined,
@@ -33,7 +34,8 @@ import { useAssistanceText } from "../pages/assistance/assistance.i18n.ts";
 import { useDuplicatesText } from "../pages/duplicates/duplicates.page.tsx";
 import { useExchangeText } from "../pages/exchange/exchange.i18n.ts";
 import { useFeedsText } from "../pages/feeds/feeds.i18n.ts";
-import { rootRegionOf, useSession } from "../session/session.tsx";
+import { useTokensText } from "../pages/tokens/tokens.i18n.ts";
+import { homeOf, rootRegionOf, useSession } from "../session/session.tsx";
 import { LanguageSwitch } from "./language-switch.tsx";
 import { RegionTree } from "./region-tree.tsx";
 
@@ -53,6 +55,24 @@ function initiallyCollapsed(): boolean {
 /** Pages whose content follows the region chosen in the tree (`?region=`). */
 const REGION_PAGES = ["/households", "/signals", "/verifications", "/cases", "/notice-batches"];
 
+/**
+ * What a section needs: its menu entry shows only to users who may use it, and a user who opens
+ * one they may not (a bookmark, the default page) is sent to their own start page.
+ */
+const SECTION_NEEDS: Record<string, string> = {
+  "/households": "household.read",
+  "/signals": "signal.read",
+  "/verifications": "signal.read",
+  "/policy": "signal.read",
+  "/cases": "case.read",
+  "/notice-batches": "case.read",
+  "/imports": "household.create",
+  "/assist": "assistance.read",
+  "/feeds": "feed.read",
+  "/duplicates": "duplicate.review",
+  "/tokens": "token.manage",
+};
+
 /** The menu entry a path belongs to (a household page belongs to 农户信息). */
 function sectionOf(pathname: string): string {
   const first = `/${pathname.split("/")[1] ?? ""}`;
@@ -66,6 +86,7 @@ export function AppLayout() {
   const assistanceText = useAssistanceText();
   const feedsText = useFeedsText();
   const duplicatesText = useDuplicatesText();
+  const tokensText = useTokensText();
   const { user, signOut } = useSession();
   const { message } = App.useApp();
   const navigate = useNavigate();
@@ -89,6 +110,14 @@ export function AppLayout() {
   }
   if (user === undefined) return null;
 
+  const may = (action: string) => user.can.includes(action);
+  const section = sectionOf(location.pathname);
+  const needed = SECTION_NEEDS[section];
+  if (needed && !may(needed) && homeOf(user) !== section)
+    return <Navigate to={homeOf(user)} replace />;
+  // The region tree leads to the household list: only for users who may read it.
+  const showTree = may("household.read");
+
   const root = rootRegionOf(user);
   const onRegionPage = REGION_PAGES.includes(location.pathname);
   const selected = onRegionPage ? (params.get("region") ?? root) : null;
@@ -104,9 +133,11 @@ export function AppLayout() {
     });
   };
 
-  const canReadSignals = user.can.includes("signal.read");
+  const canReadSignals = may("signal.read");
   const menu = [
-    { key: "/households", icon: <TeamOutlined />, label: t.layout.menu.households },
+    ...(may("household.read")
+      ? [{ key: "/households", icon: <TeamOutlined />, label: t.layout.menu.households }]
+      : []),
     ...(canReadSignals
       ? [
           { key: "/signals", icon: <AlertOutlined />, label: t.layout.menu.signals },
@@ -149,23 +180,27 @@ export function AppLayout() {
     ...(user.can.includes("duplicate.review")
       ? [{ key: "/duplicates", icon: <UsergroupDeleteOutlined />, label: duplicatesText.menu }]
       : []),
+    ...(may("token.manage")
+      ? [{ key: "/tokens", icon: <KeyOutlined />, label: tokensText.menu }]
+      : []),
   ];
-  const section = sectionOf(location.pathname);
 
   return (
     <Layout className="app">
       <Layout.Header className="app__header">
-        <Tooltip title={t.layout.regions} placement="bottomLeft">
-          <Button
-            type="text"
-            className="app__sider-toggle"
-            icon={collapsed ? <MenuUnfoldOutlined /> : <MenuFoldOutlined />}
-            onClick={toggleSider}
-            aria-label={t.layout.regions}
-            data-testid="toggle-regions"
-          />
-        </Tooltip>
-        <Link to="/households" className="app__brand">
+        {showTree && (
+          <Tooltip title={t.layout.regions} placement="bottomLeft">
+            <Button
+              type="text"
+              className="app__sider-toggle"
+              icon={collapsed ? <MenuUnfoldOutlined /> : <MenuFoldOutlined />}
+              onClick={toggleSider}
+              aria-label={t.layout.regions}
+              data-testid="toggle-regions"
+            />
+          </Tooltip>
+        )}
+        <Link to={homeOf(user)} className="app__brand">
           <SafetyCertificateOutlined className="app__logo" />
           <span className="app__product" title={t.product}>
             {t.productShort}
@@ -208,22 +243,24 @@ export function AppLayout() {
         </Space>
       </Layout.Header>
       <Layout>
-        <Layout.Sider
-          width={248}
-          theme="light"
-          className="app__sider"
-          collapsible
-          collapsed={collapsed}
-          collapsedWidth={0}
-          trigger={null}
-        >
-          <div className="app__sider-inner">
-            <Typography.Text strong className="app__sider-title">
-              {t.layout.regions}
-            </Typography.Text>
-            <RegionTree root={root} selected={selected} onSelect={chooseRegion} />
-          </div>
-        </Layout.Sider>
+        {showTree && (
+          <Layout.Sider
+            width={248}
+            theme="light"
+            className="app__sider"
+            collapsible
+            collapsed={collapsed}
+            collapsedWidth={0}
+            trigger={null}
+          >
+            <div className="app__sider-inner">
+              <Typography.Text strong className="app__sider-title">
+                {t.layout.regions}
+              </Typography.Text>
+              <RegionTree root={root} selected={selected} onSelect={chooseRegion} />
+            </div>
+          </Layout.Sider>
+        )}
         <Layout.Content className="app__content">
           <Outlet />
         </Layout.Content>

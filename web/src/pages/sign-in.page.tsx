@@ -6,7 +6,7 @@ import { Navigate, useNavigate, useSearchParams } from "react-router-dom";
 import { LanguageSwitch } from "../components/language-switch.tsx";
 import { errorText } from "../components/use-api-error.tsx";
 import { useI18n } from "../i18n/i18n.tsx";
-import { useSession } from "../session/session.tsx";
+import { homeOf, useSession } from "../session/session.tsx";
 
 interface SignInForm {
   username: string;
@@ -20,16 +20,16 @@ export function SignInPage() {
   const [params] = useSearchParams();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const next = params.get("next") ?? "/households";
+  const next = params.get("next");
 
-  if (user) return <Navigate to={next} replace />;
+  if (user) return <Navigate to={next ?? homeOf(user)} replace />;
 
   const submit = async (v: SignInForm) => {
     setBusy(true);
     setError(null);
     try {
-      await signIn(v.username.trim(), v.password);
-      navigate(next, { replace: true });
+      const signedIn = await signIn(v.username.trim(), v.password);
+      navigate(next ?? homeOf(signedIn), { replace: true });
     } catch (e) {
       setError(errorText(e, t));
     } finally {

@@ -76,3 +76,11 @@ export function useUser(): User {
 export function rootRegionOf(user: User): string {
   return user.regionCode ?? DEFAULT_ROOT_REGION;
 }
+
+/** The page a user lands on: the household list, or the first section their role may use. */
+export function homeOf(user: User | null | undefined): string {
+  if (!user || user.can.includes("household.read")) return "/households";
+  if (user.can.includes("feed.read")) return "/feeds";
+  if (user.can.includes("feed.load")) return "/feeds";
+  return "/households";
+}

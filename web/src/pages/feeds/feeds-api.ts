@@ -19,6 +19,8 @@ export interface FeedLoadReport {
   rejected: number;
   facts: { created: number; unchanged: number; superseded: number };
   errors: { row: number; column: string; code: string; message: string }[];
+  /** After a committed load: the households whose facts changed, re-evaluated at once. */
+  signals?: { households: number; method: "households" | "sweep"; done: boolean };
 }
 
 export interface FeedLoad {

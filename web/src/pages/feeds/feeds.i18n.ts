@@ -48,9 +48,11 @@ export const feedsZh = {
   message: "说明",
   none: "无",
   facts: "部门数据",
-  factsEmpty: "没有部门数据",
+  factsEmpty: "暂无部门数据",
   superseded_: "已被更正的数据取代",
   source: (file: string, row: number) => `${file} 第 ${row} 行`,
+  rescreened: (n: number) => `已对数据有变化的 ${n} 户重新筛查，预警已更新`,
+  rescreenLater: (n: number) => `数据有变化的 ${n} 户未能立即重新筛查，将在下次筛查时更新预警`,
 };
 export type FeedsText = typeof feedsZh;
 
@@ -101,9 +103,13 @@ export const feedsEn: FeedsText = {
   message: "Message",
   none: "None",
   facts: "Department data",
-  factsEmpty: "No department data",
+  factsEmpty: "No department data yet",
   superseded_: "Superseded by corrected data",
   source: (file: string, row: number) => `${file}, row ${row}`,
+  rescreened: (n: number) =>
+    `Re-screened the ${n} households whose data changed; alerts are up to date`,
+  rescreenLater: (n: number) =>
+    `The ${n} households whose data changed could not be re-screened now; the next sweep will update their alerts`,
 };
 
 export function useFeedsText(): FeedsText {

@@ -132,6 +132,17 @@ export function FeedsPage() {
             <Descriptions.Item label={x.unchanged}>{result.facts.unchanged}</Descriptions.Item>
             <Descriptions.Item label={x.superseded}>{result.facts.superseded}</Descriptions.Item>
           </Descriptions>
+          {result.signals && result.signals.households > 0 && (
+            <Typography.Paragraph
+              type={result.signals.done ? "secondary" : "warning"}
+              style={{ marginTop: 8, marginBottom: 4 }}
+              data-testid="feed-rescreened"
+            >
+              {result.signals.done
+                ? x.rescreened(result.signals.households)
+                : x.rescreenLater(result.signals.households)}
+            </Typography.Paragraph>
+          )}
           {result.loadId !== null && (
             <Link to={`/feeds/loads/${result.loadId}`} data-testid="feed-report-link">
               {x.report}

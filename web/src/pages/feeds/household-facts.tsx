@@ -1,5 +1,8 @@
-/** The household page's 部门数据 card: each fact with its values and source row. */
-import { Card, Empty, List, Space, Tag, Typography } from "antd";
+/**
+ * The household page's 部门数据 card: each fact with its values and source row; a household
+ * without facts gets one compact line rather than an empty box.
+ */
+import { Card, List, Space, Spin, Tag, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { useFeedsText } from "./feeds.i18n.ts";
 import { type Fact, householdFacts } from "./feeds-api.ts";
@@ -15,34 +18,51 @@ export function HouseholdFacts({ householdNumber }: { householdNumber: string })
       .catch(() => setFacts([]));
   }, [householdNumber]);
 
+  if (facts === null || facts.length === 0) {
+    return (
+      <Card
+        size="small"
+        title={x.facts}
+        className="page__card facts-card--empty"
+        data-testid="household-facts"
+        extra={
+          facts === null ? (
+            <Spin size="small" />
+          ) : (
+            <Typography.Text type="secondary" data-testid="household-facts-empty">
+              {x.factsEmpty}
+            </Typography.Text>
+          )
+        }
+        styles={{ body: { display: "none" } }}
+      />
+    );
+  }
+
   return (
     <Card title={x.facts} className="page__card" data-testid="household-facts">
-      {facts === null || facts.length === 0 ? (
-        <Empty description={x.factsEmpty} image={Empty.PRESENTED_IMAGE_SIMPLE} />
-      ) : (
-        <List
-          size="small"
-          dataSource={facts}
-          renderItem={(f) => (
-            <List.Item>
-              <Space direction="vertical" size={2}>
-                <Space wrap>
-                  <Tag color={f.current ? "blue" : "default"}>{f.feedName}</Tag>
-                  <strong>{f.memberName}</strong>
-                  <span>{f.effectiveFrom}</span>
-                  {!f.current && <Typography.Text delete>{x.superseded_}</Typography.Text>}
-                </Space>
-                <Typography.Text type="secondary">
-                  {f.values.map((v) => `${v.label}：${v.value ?? ""}`).join("；")}
-                </Typography.Text>
-                <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                  {x.sources}：{x.source(f.source.file, f.source.row)}
-                </Typography.Text>
+      <List
+        size="small"
+        dataSource={facts}
+        renderItem={(f) => (
+          <List.Item>
+            <Space direction="vertical" size={2}>
+              <Space wrap>
+                <Tag color={f.current ? "blue" : "default"}>{f.feedName}</Tag>
+                <strong>{f.memberName}</strong>
+                <span>{f.effectiveFrom}</span>
+                {!f.current && <Typography.Text delete>{x.superseded_}</Typography.Text>}
               </Space>
-            </List.Item>
-          )}
-        />
-      )}
+              <Typography.Text type="secondary">
+                {f.values.map((v) => `${v.label}：${v.value ?? ""}`).join("；")}
+              </Typography.Text>
+              <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                {x.sources}：{x.source(f.source.file, f.source.row)}
+              </Typography.Text>
+            </Space>
+          </List.Item>
+        )}
+      />
     </Card>
   );
 }
