@@ -3,7 +3,7 @@ import { describeEachEngine } from "../../../test/engines.ts";
 import { AppError } from "../../core/errors.ts";
 import { createRegionsService } from "../regions/regions.service.ts";
 import { type Actor, SYSTEM_ACTOR, type UserInput } from "./auth.schema.ts";
-import { type AuthService, createAuthService } from "./auth.service.ts";
+import { ACCOUNT_LOCK, type AuthService, createAuthService } from "./auth.service.ts";
 
 const COUNTY = "360726";
 const TOWN = "360726100";
@@ -325,6 +325,30 @@ describeEachEngine("auth service", (database) => {
     await rejection(auth.login("xinshan", "wrong password"));
     await rejection(auth.addUser(user({ username: "xinshan" }), countyActor));
     expect(await count()).toBe(before);
+  });
+
+  it("locks an account after ten failed logins in a row, the right password too, for fifteen minutes", async () => {
+    await auth.addUser(user({ username: "locked" }), countyActor);
+    for (let i = 0; i < ACCOUNT_LOCK.failures - 1; i++)
+      expect((await rejection(auth.login("locked", "guess"))).code).toBe("bad_credentials");
+    // A success before the limit starts the count again.
+    await auth.login("locked", PASSWORD);
+    for (let i = 0; i < ACCOUNT_LOCK.failures; i++)
+      expect((await rejection(auth.login("locked", "guess"))).code).toBe("bad_credentials");
+    const locked = await rejection(auth.login(" locked", PASSWORD));
+    expect(locked.code).toBe("account_locked");
+    expect(locked.message).toContain("15 分钟");
+    // Other accounts are not held up.
+    await auth.login("county-admin", PASSWORD);
+    const locks = await database()
+      .db.selectFrom("audit_log")
+      .select(["action", "target_id"])
+      .where("action", "=", "auth.locked")
+      .execute();
+    expect(locks).toHaveLength(1);
+
+    clock = new Date(clock.getTime() + ACCOUNT_LOCK.lockMinutes * 60_000 + 1);
+    await auth.login("locked", PASSWORD);
   });
 
   it("counts users", async () => {

@@ -17,6 +17,13 @@ import {
 import { hashPassword, verifyPassword } from "./password.ts";
 
 const SESSION_DAYS = 7;
+
+/**
+ * Per account, on top of the per-address limit of server/rate-limit.ts (which a guesser with
+ * many addresses gets round): after this many failed logins in a row within the window, the
+ * account refuses every login, the right password too, until the lock ends.
+ */
+export const ACCOUNT_LOCK = { failures: 10, windowMinutes: 15, lockMinutes: 15 } as const;
 let dummy: Promise<string> | undefined;
 const dummyHash = (): Promise<string> => {
   dummy ??= hashPassword("fangpin-dummy");
@@ -28,10 +35,38 @@ export const hashToken = (token: string) => createHash("sha256").update(token).d
 export interface AuthDeps {
   db: Kysely<DB>;
   now: () => Date;
+  accountLock?: { failures: number; windowMinutes: number; lockMinutes: number };
 }
 
-export function createAuthService({ db, now }: AuthDeps) {
+export function createAuthService({ db, now, accountLock = ACCOUNT_LOCK }: AuthDeps) {
   const repo = createAuthRepository(db);
+  /** Failed logins by username (one server process serves a county; kept in memory). */
+  const failures = new Map<string, { count: number; since: number; lockedUntil: number }>();
+
+  /** Counts a failed login of an existing account; locks it (audited) at the limit. */
+  async function countFailure(name: string, userId: number, at: Date): Promise<void> {
+    const t = at.getTime();
+    let f = failures.get(name);
+    if (!f || t - f.since > accountLock.windowMinutes * 60_000)
+      f = { count: 0, since: t, lockedUntil: 0 };
+    f.count++;
+    failures.set(name, f);
+    if (f.count < accountLock.failures) return;
+    f.lockedUntil = t + accountLock.lockMinutes * 60_000;
+    f.count = 0;
+    f.since = t;
+    await audit(
+      db,
+      { id: null, username: "system", displayName: "系统", role: "admin", regionCode: null },
+      at.toISOString(),
+      "auth.locked",
+      {
+        targetType: "user",
+        targetId: String(userId),
+        detail: { minutes: accountLock.lockMinutes },
+      },
+    );
+  }
 
   return {
     /** Checks the password and opens a session; the token goes into the session cookie. */
@@ -39,15 +74,28 @@ export function createAuthService({ db, now }: AuthDeps) {
       username: string,
       password: string,
     ): Promise<{ token: string; actor: Actor; expiresAt: string }> {
-      const user = await repo.findUserByUsername(username.trim());
+      const name = username.trim();
+      const at = now();
+      const held = failures.get(name);
+      if (held && held.lockedUntil > at.getTime()) {
+        const minutes = Math.ceil((held.lockedUntil - at.getTime()) / 60_000);
+        throw notAllowed(
+          `该账号连续登录失败次数过多，已暂时锁定，请 ${minutes} 分钟后再试，或请管理员重置密码`,
+          { code: "account_locked" },
+        );
+      }
+      const user = await repo.findUserByUsername(name);
       // An unknown user costs the same hash as a known one, so timing tells nothing.
       const ok =
         (await verifyPassword(password, user?.password_hash ?? (await dummyHash()))) &&
         user !== undefined &&
         user.disabled === 0;
-      if (!user || !ok) throw notAllowed("用户名或密码错误", { code: "bad_credentials" });
+      if (!user || !ok) {
+        if (user) await countFailure(name, user.id, at);
+        throw notAllowed("用户名或密码错误", { code: "bad_credentials" });
+      }
+      failures.delete(name);
       const token = randomBytes(32).toString("base64url");
-      const at = now();
       const expiresAt = new Date(at.getTime() + SESSION_DAYS * 86_400_000).toISOString();
       await repo.insertSession({
         token_hash: hashToken(token),
