@@ -7,6 +7,7 @@ import { up002 } from "./migrations/002-monitoring.ts";
 import { up003 } from "./migrations/003-cases.ts";
 import { up004 } from "./migrations/004-feeds.ts";
 import { up005 } from "./migrations/005-assistance.ts";
+import { up008 } from "./migrations/008-incomes.ts";
 
 /** Names of all migrations, in order. */
 export const MIGRATIONS = [
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   "003-cases",
   "004-feeds",
   "005-assistance",
+  "008-incomes",
 ];
 
 function provider(database: Database): MigrationProvider {
@@ -24,6 +26,7 @@ function provider(database: Database): MigrationProvider {
     "003-cases": { up: up003(database.engine) },
     "004-feeds": { up: up004(database.engine) },
     "005-assistance": { up: up005(database.engine) },
+    "008-incomes": { up: up008(database.engine) },
   };
   if (Object.keys(migrations).join() !== MIGRATIONS.join())
     throw new Error("MIGRATIONS is out of date");
