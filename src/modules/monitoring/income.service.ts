@@ -252,7 +252,10 @@ export function createIncomeService({ db, now, onChanged }: IncomeDeps) {
 
   return {
     /** 年度收入结转: records every in-scope household's current income as year `year`. */
-    closeYear(actor: Actor, input: { year: number; region?: string }): Promise<IncomeRunResult> {
+    async closeYear(
+      actor: Actor,
+      input: { year: number; region?: string },
+    ): Promise<IncomeRunResult> {
       const region = regionOf(actor, input.region);
       return run(actor, "close_year", input.year, region, async (_repo, chunk) => {
         const out = new Map<number, Values | null>();
@@ -267,7 +270,10 @@ export function createIncomeService({ db, now, onChanged }: IncomeDeps) {
      * the end of that year. A record made by closing the year is never replaced; households
      * created after the year are skipped.
      */
-    backfill(actor: Actor, input: { year: number; region?: string }): Promise<IncomeRunResult> {
+    async backfill(
+      actor: Actor,
+      input: { year: number; region?: string },
+    ): Promise<IncomeRunResult> {
       const region = regionOf(actor, input.region);
       const before = endOfChinaDay(`${input.year}-12-31`);
       return run(actor, "backfill", input.year, region, async (repo, chunk, existing) => {
