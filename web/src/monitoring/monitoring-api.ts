@@ -68,6 +68,22 @@ export interface SweepResult {
   ms: number;
 }
 
+/** A run of 年度收入结转 or of the backfill from history. */
+export interface IncomeRunResult {
+  id: number;
+  year: number;
+  kind: "close_year" | "backfill";
+  region: string | null;
+  households: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  reevaluated: number;
+}
+
+export type SignalSort = "opened" | "severity" | "deadline";
+
 export interface TaskEvent {
   at: string;
   actor: string;
@@ -83,6 +99,7 @@ export interface SignalQuery {
   status?: "open" | "resolved";
   overdue?: "true";
   olderThanDays?: number;
+  sort?: SignalSort;
   limit?: number;
   after?: string;
 }
@@ -202,6 +219,10 @@ export const monitoringApi = {
       signal,
     ),
   sweep: (region?: string) => api.post<SweepResult>("/api/sweeps", { region }),
+  closeIncomeYear: (body: { year: number; region?: string }) =>
+    api.post<IncomeRunResult>("/api/incomes/close-year", body),
+  backfillIncomeYear: (body: { year: number; region?: string }) =>
+    api.post<IncomeRunResult>("/api/incomes/backfill", body),
   assign: (taskId: number, body: { version: number; region: string }) =>
     api.post<{ ok: true }>(`/api/verifications/${taskId}/assign`, body),
   recordOutcome: (taskId: number, body: { version: number; outcome: Outcome; reason?: string }) =>

@@ -1,0 +1,69 @@
+/**
+ * Text of the inbox's sort order and of 年度收入结转 (closing a year's incomes), zh-CN first.
+ * Kept beside the components so the shared locale files stay small; `useMonitoringText()`
+ * follows the chosen language.
+ */
+import { useI18n } from "../i18n/i18n.tsx";
+
+export const monitoringZh = {
+  sort: "排序",
+  sorts: {
+    opened: "按发现时间（最新在前）",
+    severity: "按严重程度（高在前）",
+    deadline: "按核实期限（逾期、临近在前）",
+  } as Record<string, string>,
+  income: {
+    button: "年度收入结转",
+    title: (region: string) => `年度收入结转 · ${region}`,
+    intro:
+      "把辖区内各户当前登记的收入记为所选年度的收入。下一年的规则用它与当年收入比较（如“人均纯收入同比大幅下降”）。可以重复执行：只更新有变化的户。",
+    year: "年度",
+    mode: "方式",
+    close: "按当前收入结转",
+    backfill: "按户信息历史补录（取该年 12 月 31 日的户信息，不覆盖已结转的记录）",
+    run: "执行",
+    done: "结转完成",
+    households: "涉及农户",
+    created: "新增记录",
+    updated: "更新记录",
+    unchanged: "未变",
+    skipped: "跳过（已注销、当年尚未建档或已结转）",
+    reevaluated: "已重新评估预警的农户",
+    count: (n: number) => `${n.toLocaleString("zh-CN")} 户`,
+  },
+};
+export type MonitoringText = typeof monitoringZh;
+
+export const monitoringEn: MonitoringText = {
+  sort: "Sort",
+  sorts: {
+    opened: "By date found (newest first)",
+    severity: "By severity (high first)",
+    deadline: "By verification deadline (overdue first)",
+  },
+  income: {
+    button: "Close income year",
+    title: (region: string) => `Close income year · ${region}`,
+    intro:
+      "Records every household's current income in the region as its income for the chosen year. Next year's rules compare with it (e.g. a sharp year-on-year drop). Safe to repeat: only changed households are updated.",
+    year: "Year",
+    mode: "Source",
+    close: "Current income",
+    backfill:
+      "Registry history (the household as of 31 December of that year; closed records are kept)",
+    run: "Run",
+    done: "Income year closed",
+    households: "Households",
+    created: "Records created",
+    updated: "Records updated",
+    unchanged: "Unchanged",
+    skipped: "Skipped (deregistered, not yet registered, or already closed)",
+    reevaluated: "Households re-evaluated",
+    count: (n: number) => `${n.toLocaleString("en")} households`,
+  },
+};
+
+export function useMonitoringText(): MonitoringText {
+  const { lang } = useI18n();
+  return lang === "en" ? monitoringEn : monitoringZh;
+}
