@@ -8,8 +8,8 @@ import { App, Button, Descriptions, Form, InputNumber, Modal, Radio, Typography 
 import { useState } from "react";
 import { useApiError } from "../components/use-api-error.tsx";
 import { useI18n } from "../i18n/i18n.tsx";
-import { type IncomeRunResult, monitoringApi } from "./monitoring-api.ts";
 import { useMonitoringText } from "./monitoring.i18n.ts";
+import { type IncomeRunResult, monitoringApi } from "./monitoring-api.ts";
 
 interface Props {
   region: string;
@@ -22,9 +22,12 @@ export function IncomeCloseButton({ region, regionName, onDone }: Props) {
   const text = useMonitoringText().income;
   const { modal } = App.useApp();
   const showError = useApiError();
-  const thisYear = new Date().getFullYear();
+  const today = new Date();
+  const thisYear = today.getFullYear();
+  // The survey ends in November: before October the year to close is usually the last one.
+  const defaultYear = today.getMonth() >= 9 ? thisYear : thisYear - 1;
   const [open, setOpen] = useState(false);
-  const [year, setYear] = useState<number>(thisYear);
+  const [year, setYear] = useState<number>(defaultYear);
   const [mode, setMode] = useState<"close" | "backfill">("close");
   const [running, setRunning] = useState(false);
 
@@ -43,7 +46,9 @@ export function IncomeCloseButton({ region, regionName, onDone }: Props) {
         width: 480,
         content: (
           <Descriptions column={1} size="small" bordered data-testid="income-close-result">
-            <Descriptions.Item label={text.households}>{text.count(r.households)}</Descriptions.Item>
+            <Descriptions.Item label={text.households}>
+              {text.count(r.households)}
+            </Descriptions.Item>
             <Descriptions.Item label={text.created}>{r.created}</Descriptions.Item>
             <Descriptions.Item label={text.updated}>{r.updated}</Descriptions.Item>
             <Descriptions.Item label={text.unchanged}>{r.unchanged}</Descriptions.Item>

@@ -8,9 +8,9 @@ import { useI18n } from "../i18n/i18n.tsx";
 export const monitoringZh = {
   sort: "排序",
   sorts: {
-    opened: "按发现时间（最新在前）",
-    severity: "按严重程度（高在前）",
-    deadline: "按核实期限（逾期、临近在前）",
+    opened: "最新发现在前",
+    severity: "严重程度高在前",
+    deadline: "核实期限近在前",
   } as Record<string, string>,
   income: {
     button: "年度收入结转",
@@ -37,9 +37,9 @@ export type MonitoringText = typeof monitoringZh;
 export const monitoringEn: MonitoringText = {
   sort: "Sort",
   sorts: {
-    opened: "By date found (newest first)",
-    severity: "By severity (high first)",
-    deadline: "By verification deadline (overdue first)",
+    opened: "Newest first",
+    severity: "Severity, high first",
+    deadline: "Deadline, overdue first",
   },
   income: {
     button: "Close income year",
