@@ -142,6 +142,8 @@ export function createIncomeService({ db, now, onChanged }: IncomeDeps) {
   }
 
   function regionOf(actor: Actor, region: string | undefined): string | null {
+    // County staff close years (the permission of a sweep); asked before the region is.
+    assertCan(actor, "monitoring.sweep");
     const r = region ?? actor.regionCode;
     if (r && !/^\d{2,12}$/.test(r))
       throw invalid("区划代码应为数字", { field: "region", code: "region_invalid" });
@@ -165,7 +167,6 @@ export function createIncomeService({ db, now, onChanged }: IncomeDeps) {
       existing: Map<number, Record<string, unknown>>,
     ) => Promise<Map<number, Values | null>>,
   ): Promise<IncomeRunResult> {
-    assertCan(actor, "monitoring.sweep");
     checkYear(year);
     const range: [string, string] = region ? scopeRange(region) : ["", "\uffff"];
     const at = now().toISOString();
