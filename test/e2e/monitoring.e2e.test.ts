@@ -326,5 +326,11 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await result.waitFor();
     expect(await result.textContent()).toMatch(/新增记录[1-9]/);
     await page.screenshot({ path: join(SCREENSHOTS, "income-close.png") });
+
+    // The household page lists the record.
+    await page.goto(`${fixture.url}/households/${poor.number}`);
+    await expect
+      .poll(() => page.getByTestId("household-incomes").textContent())
+      .toContain(`${year} 年人均纯收入`);
   });
 });

@@ -82,6 +82,16 @@ export interface IncomeRunResult {
   reevaluated: number;
 }
 
+/** One year's income record of a household (money in fen). */
+export interface IncomeRecord {
+  year: number;
+  netIncome: number | null;
+  size: number;
+  perCapitaIncome: number | null;
+  source: "close_year" | "backfill";
+  recordedAt: string;
+}
+
 export type SignalSort = "opened" | "severity" | "deadline";
 
 export interface TaskEvent {
@@ -215,6 +225,12 @@ export const monitoringApi = {
   householdSignals: (no: string, signal?: AbortSignal) =>
     api.get<{ items: HouseholdSignal[] }>(
       `/api/households/${encodeURIComponent(no)}/signals`,
+      undefined,
+      signal,
+    ),
+  householdIncomes: (no: string, signal?: AbortSignal) =>
+    api.get<{ items: IncomeRecord[] }>(
+      `/api/households/${encodeURIComponent(no)}/incomes`,
       undefined,
       signal,
     ),

@@ -30,6 +30,9 @@ export const monitoringZh = {
     skipped: "跳过（已注销、当年尚未建档或已结转）",
     reevaluated: "已重新评估预警的农户",
     count: (n: number) => `${n.toLocaleString("zh-CN")} 户`,
+    history: "年度收入记录",
+    record: (year: number, yuan: string | null, backfill: boolean) =>
+      `${year} 年人均纯收入 ${yuan ?? "未采集"}${yuan ? " 元" : ""}${backfill ? "（按历史补录）" : ""}`,
   },
 };
 export type MonitoringText = typeof monitoringZh;
@@ -60,6 +63,9 @@ export const monitoringEn: MonitoringText = {
     skipped: "Skipped (deregistered, not yet registered, or already closed)",
     reevaluated: "Households re-evaluated",
     count: (n: number) => `${n.toLocaleString("en")} households`,
+    history: "Income by year",
+    record: (year: number, yuan: string | null, backfill: boolean) =>
+      `${year}: per capita ${yuan ? `¥${yuan}` : "not surveyed"}${backfill ? " (from history)" : ""}`,
   },
 };
 
