@@ -105,6 +105,24 @@ const memberArb = fc.record({
   status: fc.constantFrom<"active" | "removed">("active", "active", "active", "removed"),
 });
 
+/**
+ * Annual income records (household_incomes) of the years around TODAY's: rules read the one of
+ * the year before the evaluation date's. Size 0 makes the per-capita figure NULL (NULLIF).
+ */
+export interface IncomeRecordRow {
+  year: number;
+  net_income: number | null;
+  size: number;
+}
+const incomeRecordsArb = fc.uniqueArray(
+  fc.record({
+    year: fc.constantFrom(2024, 2025, 2026),
+    net_income: fen,
+    size: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constant(0)),
+  }),
+  { selector: (r) => r.year, maxLength: 3 },
+);
+
 export const householdArb = fc.record({
   household: fc.record({
     village_code: fc.constantFrom(...VILLAGES),
@@ -134,6 +152,7 @@ export const householdArb = fc.record({
     phone: text(["13800000000", ""]),
   }),
   members: fc.array(memberArb, { maxLength: 6 }),
+  incomes: incomeRecordsArb,
 });
 export type RandomHousehold = typeof householdArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -170,6 +189,8 @@ function leaves(t: Ty, member: boolean): E[] {
         e("has(h.groupName)"),
         e("has(h.safeWater)"),
         e("has(h.townCode)"),
+        e("has(h.lastYearPerCapitaIncome)"),
+        e("has(h.lastYearSize)"),
         e("has(policy.ratio)"),
         ...(member
           ? [
@@ -202,6 +223,7 @@ function leaves(t: Ty, member: boolean): E[] {
         e("members.size()", 10),
         e("size(h.riskFactors)", 10),
         e("size(h.groupName)", 20),
+        e("h.lastYearSize", 10),
         e("policy.laborAgeMin", 16),
         e("policy.zero"),
         e("policy.monitoringLine", 7500),
@@ -232,6 +254,8 @@ function leaves(t: Ty, member: boolean): E[] {
         e("h.reportedPerCapitaIncome", 1e5),
         e("h.netIncome", 5e5),
         e("h.perCapitaIncome", 5e5),
+        e("h.lastYearNetIncome", 1e5),
+        e("h.lastYearPerCapitaIncome", 1e5),
         e("h.houseArea", 500),
         e("h.arableLand", 500),
         e("policy.ratio", 1),

@@ -21,6 +21,7 @@ import { exportNationalCommand } from "./export.ts";
 import { feedLoadCommand } from "./feed.ts";
 import { idcheckCommand } from "./idcheck.ts";
 import { importNationalCommand } from "./import.ts";
+import { incomeBackfillCommand, incomeCloseYearCommand } from "./income.ts";
 import { migrateCommand } from "./migrate.ts";
 import { policyCheckCommand, signalsCommand, sweepCommand } from "./monitoring.ts";
 import { createOutput, reportError, UsageError } from "./output.ts";
@@ -41,6 +42,8 @@ const COMMANDS: Command[] = [
   startCommand,
   sweepCommand,
   signalsCommand,
+  incomeCloseYearCommand,
+  incomeBackfillCommand,
   policyCheckCommand,
   importNationalCommand,
   exportNationalCommand,

@@ -8,6 +8,7 @@ import { up003 } from "./migrations/003-cases.ts";
 import { up004 } from "./migrations/004-feeds.ts";
 import { up005 } from "./migrations/005-assistance.ts";
 import { up007 } from "./migrations/007-api-tokens.ts";
+import { up008 } from "./migrations/008-incomes.ts";
 
 /** Names of all migrations, in order. */
 export const MIGRATIONS = [
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   "004-feeds",
   "005-assistance",
   "007-api-tokens",
+  "008-incomes",
 ];
 
 function provider(database: Database): MigrationProvider {
@@ -27,6 +29,7 @@ function provider(database: Database): MigrationProvider {
     "004-feeds": { up: up004(database.engine) },
     "005-assistance": { up: up005(database.engine) },
     "007-api-tokens": { up: up007(database.engine) },
+    "008-incomes": { up: up008(database.engine) },
   };
   if (Object.keys(migrations).join() !== MIGRATIONS.join())
     throw new Error("MIGRATIONS is out of date");

@@ -428,6 +428,42 @@ export interface DB {
   feed_rows: FeedRowTable;
   facts: FactTable;
   duplicate_reviews: DuplicateReviewTable;
+  income_closings: IncomeClosingTable;
+  household_incomes: HouseholdIncomeTable;
+}
+
+export interface IncomeClosingTable {
+  id: Generated<number>;
+  year: number;
+  kind: "close_year" | "backfill";
+  region_code: string | null;
+  actor_id: number | null;
+  actor_name: string;
+  at: string;
+  households: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+}
+
+/** One household's income for one year (money in fen). */
+export interface HouseholdIncomeTable {
+  household_id: number;
+  year: number;
+  village_code: string;
+  wage_income: number | null;
+  business_income: number | null;
+  property_income: number | null;
+  transfer_income: number | null;
+  business_costs: number | null;
+  net_income: number | null;
+  size: number;
+  reported_per_capita: number | null;
+  source: "close_year" | "backfill";
+  closing_id: number;
+  recorded_at: string;
+  recorded_by: string;
 }
 
 export interface DuplicateReviewTable {

@@ -318,7 +318,7 @@ describeEachEngine("HTTP API", (database) => {
       days: 20,
     };
     const checked = routes.filter((r) =>
-      /^\/api\/(households|regions|signals|verifications|sweeps|cases|notice-batches|objections|attachments|assistance|feeds|feed-loads|duplicates|tokens)/.test(
+      /^\/api\/(households|regions|signals|verifications|sweeps|cases|notice-batches|objections|attachments|assistance|feeds|feed-loads|duplicates|tokens|incomes)/.test(
         r.url,
       ),
     );

@@ -8,7 +8,11 @@ import { createCasesService, type FileStore, localFileStore } from "../modules/c
 import { createDuplicatesService } from "../modules/duplicates/index.ts";
 import { createExchangeService } from "../modules/exchange/index.ts";
 import { createFeedsService, withSignalRefresh } from "../modules/feeds/index.ts";
-import { createMonitoringService, createSignalsService } from "../modules/monitoring/index.ts";
+import {
+  createIncomeService,
+  createMonitoringService,
+  createSignalsService,
+} from "../modules/monitoring/index.ts";
 import {
   createPolicyService,
   createPolicyVersionsService,
@@ -66,6 +70,7 @@ export function createServices({
     policies,
     monitoring,
     signals,
+    incomes: createIncomeService({ ...deps, onChanged: monitoring.reevaluate }),
     policyVersions: createPolicyVersionsService({ ...deps, policies, published }),
     exchange: createExchangeService({
       ...deps,

@@ -75,6 +75,9 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await fixture?.close();
   });
 
+  /** The <input> of an antd InputNumber, whichever element carries the test id. */
+  const inputOf = async (l: ReturnType<Page["locator"]>) =>
+    (await l.evaluate((e) => e.tagName)) === "INPUT" ? l : l.locator("input");
   /** The income signal's row (the household has other signals too). */
   const poorRow = () =>
     page.locator(".ant-table-row", { hasText: poor.number }).filter({ hasText: RULE_NAME });
@@ -285,6 +288,50 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     // And the household between the lines now has the income signal.
     await page.goto(`${fixture.url}/households/${number}`);
     await expect.poll(() => page.getByTestId("household-risk").textContent()).toContain(RULE_NAME);
+  });
+
+  it("sorts the inbox by severity and by deadline, filters by age, and closes an income year", async () => {
+    await page.goto(`${fixture.url}/signals`);
+    await page.locator(".ant-table-row").first().waitFor();
+
+    let loaded = listed("sort=severity");
+    await page.getByTestId("signal-sort").click();
+    await page.locator(".ant-select-item-option", { hasText: "严重程度高在前" }).click();
+    await loaded;
+    await page.waitForURL("**sort=severity**");
+    const severities = await page.locator(".ant-table-row td:nth-child(9)").allTextContents();
+    const rank = (t: string) => ["高", "中", "低"].findIndex((x) => t.includes(x));
+    expect(severities.length).toBeGreaterThan(1);
+    expect(severities.map(rank)).not.toContain(-1);
+    expect(severities.map(rank)).toEqual([...severities.map(rank)].sort((a, b) => a - b));
+
+    loaded = listed("sort=deadline");
+    await page.getByTestId("signal-sort").click();
+    await page.locator(".ant-select-item-option", { hasText: "核实期限近在前" }).click();
+    await loaded;
+
+    // Found at least 3650 days ago: none (the signals were raised today).
+    loaded = listed("olderThanDays=3650");
+    await inputOf(page.getByTestId("filter-older")).then((i) => i.fill("3650"));
+    await loaded;
+    await expect.poll(() => page.locator(".ant-table-row").count()).toBe(0);
+
+    await page.getByTestId("income-close").click();
+    const modal = page.locator(".ant-modal", { hasText: "年度收入结转" });
+    await modal.waitFor();
+    const year = String(new Date().getFullYear() - 1);
+    await inputOf(modal.getByTestId("income-close-year")).then((i) => i.fill(year));
+    await modal.getByRole("button", { name: /执\s*行/ }).click();
+    const result = page.getByTestId("income-close-result");
+    await result.waitFor();
+    expect(await result.textContent()).toMatch(/新增记录[1-9]/);
+    await page.screenshot({ path: join(SCREENSHOTS, "income-close.png") });
+
+    // The household page lists the record.
+    await page.goto(`${fixture.url}/households/${poor.number}`);
+    await expect
+      .poll(() => page.getByTestId("household-incomes").textContent())
+      .toContain(`${year} 年人均纯收入`);
   });
 });
 

@@ -8,6 +8,8 @@
  *   facts.<name>       list(fact): a department feed's current facts about the household's
  *                      members (see FactContext); fact fields plus f.effectiveFrom/To and
  *                      f.memberListed
+ *   h.lastYear…        the household's income record of the year before `today`'s (see
+ *                      LAST_YEAR_FACTS)
  *   today              the evaluation date as "YYYY-MM-DD"
  *
  * Every field maps to a column (or a derived expression) so that the SQL and the JS compilers
@@ -36,6 +38,7 @@ export type DerivedName =
   | "m.age"
   | "m.isHead"
   | AssistanceFact
+  | LastYearFact
   | "f.memberListed";
 
 export interface ContextField {
@@ -146,6 +149,63 @@ Object.assign(HOUSEHOLD_CONTEXT, {
     type: T.int,
     storage: { kind: "derived", name: "h.helperCount" },
     zh: "结对帮扶干部数（当前）",
+  },
+} satisfies Record<string, ContextField>);
+
+/**
+ * 上年收入 — the household's annual income record (table household_incomes, written when a year
+ * is closed) for the year before the evaluation date's: its net income, size and per-capita
+ * net income, computed as h.netIncome and h.perCapitaIncome are. NULL when the household has no
+ * record for that year. sql.ts reads them through subqueries over the households row `h`; the
+ * columnar snapshot loads a year's net income and size as the columns `@income<year>.net` and
+ * `@income<year>.size` (incomeColumn), which js.ts reads.
+ */
+export type LastYearFact = "h.lastYearNetIncome" | "h.lastYearPerCapitaIncome" | "h.lastYearSize";
+
+/** The year whose record "last year" reads on an evaluation date (YYYY-MM-DD). */
+export const lastYearOf = (today: string): number => Number(today.slice(0, 4)) - 1;
+
+export type IncomePart = "net" | "size";
+
+/** The snapshot column of a part of a year's income record. */
+export const incomeColumn = (year: number, part: IncomePart) => `@income${year}.${part}`;
+
+const INCOME_COLUMN = /^@income(\d{4})\.(net|size)$/;
+
+/** SQL of a part of the household's record for a year (a subquery over the households row). */
+export function incomeRecordSql(h: string, year: number, expression: string): string {
+  if (!Number.isInteger(year)) throw new Error(`not a year: ${year}`);
+  return `(SELECT ${expression} FROM household_incomes hi WHERE hi.household_id = ${h}.id AND hi.year = ${year})`;
+}
+
+/**
+ * The subquery a snapshot loads a derived household column with — an assistance fact or a
+ * part of an income record — or undefined for a plain column.
+ */
+export function derivedColumnSql(name: string): ((h: string) => string) | undefined {
+  const fact = ASSISTANCE_COLUMNS.get(name);
+  if (fact) return fact;
+  const m = INCOME_COLUMN.exec(name);
+  if (!m) return undefined;
+  const column = m[2] === "net" ? "hi.net_income" : "hi.size";
+  return (h) => incomeRecordSql(h, Number(m[1]), column);
+}
+
+Object.assign(HOUSEHOLD_CONTEXT, {
+  lastYearNetIncome: {
+    type: T.double,
+    storage: { kind: "derived", name: "h.lastYearNetIncome" },
+    zh: "上年家庭纯收入（元，年度收入记录）",
+  },
+  lastYearPerCapitaIncome: {
+    type: T.double,
+    storage: { kind: "derived", name: "h.lastYearPerCapitaIncome" },
+    zh: "上年人均纯收入（元，年度收入记录）",
+  },
+  lastYearSize: {
+    type: T.int,
+    storage: { kind: "derived", name: "h.lastYearSize" },
+    zh: "上年家庭人口（年度收入记录）",
   },
 } satisfies Record<string, ContextField>);
 

@@ -39,6 +39,7 @@ const ALL: readonly [string, string] = ["", "\uffff"];
 async function insertHouseholds(db: Kysely<DB>, households: RandomHousehold[]) {
   let serial = 0;
   const at = "2026-06-01T00:00:00.000Z";
+  const closing = await insertClosing(db, at);
   for (const [n, h] of households.entries()) {
     const size = h.members.filter((m) => m.status === "active").length;
     const row = await db
@@ -53,6 +54,20 @@ async function insertHouseholds(db: Kysely<DB>, households: RandomHousehold[]) {
       })
       .returning("id")
       .executeTakeFirstOrThrow();
+    for (const r of h.incomes)
+      await db
+        .insertInto("household_incomes")
+        .values({
+          ...r,
+          household_id: Number(row.id),
+          village_code: h.household.village_code,
+          wage_income: r.net_income,
+          source: "close_year",
+          closing_id: closing,
+          recorded_at: at,
+          recorded_by: "test",
+        })
+        .execute();
     if (h.members.length === 0) continue;
     await db
       .insertInto("members")
@@ -66,6 +81,78 @@ async function insertHouseholds(db: Kysely<DB>, households: RandomHousehold[]) {
       )
       .execute();
   }
+}
+
+/** The run that income records of a test belong to. */
+async function insertClosing(db: Kysely<DB>, at: string): Promise<number> {
+  const r = await db
+    .insertInto("income_closings")
+    .values({
+      year: 2025,
+      kind: "close_year",
+      region_code: null,
+      actor_id: null,
+      actor_name: "test",
+      at,
+      households: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return Number(r.id);
+}
+
+/**
+ * Last year's records for four households in five: this year's income times 1/2, 1, 3/2 or 3
+ * (so that some incomes dropped sharply and some rose), the size now or one more.
+ */
+async function insertLastYearIncomes(db: Kysely<DB>) {
+  const at = `${TODAY}T00:00:00.000Z`;
+  const closing = await insertClosing(db, at);
+  const rows = await db
+    .selectFrom("households")
+    .select([
+      "id",
+      "village_code",
+      "size",
+      "wage_income",
+      "business_income",
+      "property_income",
+      "transfer_income",
+      "business_costs",
+    ])
+    .execute();
+  const factors = [null, 0.5, 1, 1.5, 3];
+  const records = rows.flatMap((h) => {
+    const factor = factors[Number(h.id) % factors.length]!;
+    if (factor === null) return [];
+    const parts = [h.wage_income, h.business_income, h.property_income, h.transfer_income];
+    const net =
+      parts.every((v) => v === null) && h.business_costs === null
+        ? null
+        : parts.reduce<number>((a, v) => a + Number(v ?? 0), 0) - Number(h.business_costs ?? 0);
+    return [
+      {
+        household_id: Number(h.id),
+        year: Number(TODAY.slice(0, 4)) - 1,
+        village_code: h.village_code,
+        net_income: net === null ? null : Math.round(net * factor),
+        size: Number(h.size) + (Number(h.id) % 2),
+        source: "close_year" as const,
+        closing_id: closing,
+        recorded_at: at,
+        recorded_by: "test",
+      },
+    ];
+  });
+  for (let i = 0; i < records.length; i += 1000)
+    await db
+      .insertInto("household_incomes")
+      .values(records.slice(i, i + 1000))
+      .execute();
 }
 
 /**
@@ -201,6 +288,11 @@ const EDGE_CASES = [
   "has(h.netIncome) == false",
   "(h.riskEliminated ? h.identifiedMonth : today) < '2026'",
   "policy.strict && (h.dangerousHouse || null)",
+  "h.perCapitaIncome < h.lastYearPerCapitaIncome * (1.0 - policy.ratio)",
+  "!has(h.lastYearPerCapitaIncome) && has(h.lastYearNetIncome)",
+  "h.lastYearSize == 0",
+  "h.lastYearNetIncome / double(h.lastYearSize) == h.lastYearPerCapitaIncome",
+  "(h.lastYearPerCapitaIncome - h.perCapitaIncome) * 100.0 / h.lastYearPerCapitaIncome > 30.0",
 ];
 
 describeEachEngine("rule compilers agree on random rules", (database, engine) => {
@@ -230,6 +322,25 @@ describeEachEngine("rule compilers agree on random rules", (database, engine) =>
     const { expected, grouped, actual } = await compare.condition(check(source, params), params);
     expect(grouped).toEqual(expected);
     expect(actual).toEqual(expected);
+  });
+
+  it("reads the income record of the year before the evaluation date's", async () => {
+    const withRecord = (year: number) =>
+      households.filter((h) =>
+        h.incomes.some((r) => r.year === year && r.size > 0 && r.net_income !== null),
+      ).length;
+    for (const today of ["2025-03-01", "2026-06-01", "2027-12-31"]) {
+      const year = Number(today.slice(0, 4)) - 1;
+      const { expected, grouped, actual } = await compare.condition(
+        check("has(h.lastYearPerCapitaIncome)"),
+        PARAMS,
+        today,
+      );
+      expect(grouped).toEqual(expected);
+      expect(actual).toEqual(expected);
+      expect(expected.length, today).toBe(withRecord(year));
+      expect(await compare.values(check("h.lastYearPerCapitaIncome"), PARAMS, today)).toEqual([]);
+    }
   });
 
   it(
@@ -314,6 +425,7 @@ describeEachEngine("rule compilers agree on every shipped rule", (database, engi
     const all = [...generateCounty({ villages, households: 2000, seed: 7, today: TODAY })];
     for (let i = 0; i < all.length; i += 1000)
       await registry.bulkCreate(SYSTEM_ACTOR, all.slice(i, i + 1000), { source: "demo" });
+    await insertLastYearIncomes(d.db);
     // Fresh tables have no statistics; PostgreSQL would scan members once per household.
     await sql`ANALYZE`.execute(d.db);
     snapshot = await ColumnarSnapshot.load(createColumnarRepository(d.db), ALL);

@@ -20,7 +20,13 @@
  */
 import type { Node } from "./ast.ts";
 import { type Checked, isFactList } from "./check.ts";
-import { ASSISTANCE_FACTS, type ContextField, type PolicyParams } from "./context.ts";
+import {
+  ASSISTANCE_FACTS,
+  type ContextField,
+  incomeColumn,
+  lastYearOf,
+  type PolicyParams,
+} from "./context.ts";
 import type { RuleType } from "./types.ts";
 
 // ─── the columnar data a compiled rule reads ─────────────────────────────────────
@@ -833,6 +839,24 @@ class Generator {
       case "h.developmentMeasureCount":
       case "h.helperCount":
         return this.local("n", this.num("h", ASSISTANCE_FACTS[s.name].column, "i"));
+      // sql.ts: the record of the year before today's; per capita (CAST(net AS double) /
+      // NULLIF(size, 0)) / 100, the same two divisions as PER_CAPITA.
+      case "h.lastYearNetIncome":
+        return this.local(
+          "n",
+          `${this.num("h", incomeColumn(lastYearOf(this.options.today), "net"), "i")} / 100`,
+        );
+      case "h.lastYearSize":
+        return this.local(
+          "n",
+          this.num("h", incomeColumn(lastYearOf(this.options.today), "size"), "i"),
+        );
+      case "h.lastYearPerCapitaIncome": {
+        const year = lastYearOf(this.options.today);
+        const net = this.local("n", this.num("h", incomeColumn(year, "net"), "i")).x;
+        const size = this.local("n", this.num("h", incomeColumn(year, "size"), "i")).x;
+        return this.local("n", `${size} === 0 ? NaN : ${net} / ${size} / 100`);
+      }
       case "m.isHead": {
         const rel = this.text("m", "relationship", idx).coded!;
         const heads = this.once("isHead", `X.tri(${rel.dict}, "isHead", (s) => s === "户主")`, "t");

@@ -10,6 +10,8 @@ import {
   ASSISTANCE_FACTS,
   type ContextField,
   type DerivedName,
+  incomeRecordSql,
+  lastYearOf,
   type PolicyParams,
 } from "./context.ts";
 
@@ -128,6 +130,17 @@ export function compileSql(checked: Checked, options: SqlOptions): string {
       case "h.developmentMeasureCount":
       case "h.helperCount":
         return ASSISTANCE_FACTS[name].sql(h);
+      // The record of the year before today's, computed as h.netIncome / h.perCapitaIncome.
+      case "h.lastYearNetIncome":
+        return `(${incomeRecordSql(h, lastYearOf(today), "hi.net_income")} / ${pg ? "CAST(100 AS double precision)" : "100.0"})`;
+      case "h.lastYearPerCapitaIncome":
+        return incomeRecordSql(
+          h,
+          lastYearOf(today),
+          `((${toDouble("hi.net_income")} / NULLIF(hi.size, 0)) / 100)`,
+        );
+      case "h.lastYearSize":
+        return incomeRecordSql(h, lastYearOf(today), "hi.size");
       case "f.memberListed":
         return `EXISTS (SELECT 1 FROM members fm WHERE fm.id = ${alias}.member_id AND fm.status = 'active')`;
     }

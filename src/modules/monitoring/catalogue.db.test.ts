@@ -39,6 +39,8 @@ interface Draft {
   measures?: { category: string; development: boolean; status?: string }[];
   /** Department data about the members (facts.<name>), stored before the sweep. */
   facts?: DraftFact[];
+  /** Annual income records (per-capita yuan by year), stored as closing those years would. */
+  incomes?: { year: number; pci: number }[];
 }
 
 /** A fact of a feed about member `member` (index); `removed`: the member has left since. */
@@ -269,6 +271,12 @@ const fact =
     d.facts ??= [];
     d.facts.push({ feed, member, from, values, removed });
   };
+/** An annual income record: per-capita net income `pci` yuan in `year` (default last year). */
+const recorded =
+  (pci: number, year = YEAR - 1): Tweak =>
+  (d) => {
+    d.incomes = [...(d.incomes ?? []), { year, pci }];
+  };
 const formerlyPoor = hh({ householdType: "formerly_poor" });
 /** The evidence `sources` of facts stored as rows 2, 3 … of catalogue.csv. */
 const sources = (rows: number) =>
@@ -299,6 +307,34 @@ const CASES: Record<string, Case> = {
     evidence: { perCapitaIncome: 3999, povertyLine: 4000 },
     miss: all(hh({ householdType: "formerly_poor" }), pci(4_000)),
     more: { miss: [pci(3_999)] },
+  },
+  "income.sharp_drop": {
+    // 12,500 → 8,000: down 36 % (more than 30 %), under 1.5 × 7,500 = 11,250.
+    hit: all(recorded(12_500), pci(8_000)),
+    evidence: {
+      lastYear: 12500,
+      thisYear: 8000,
+      dropPercent: 36,
+      monitoringLine: 7500,
+      watchMultiple: 1.5,
+    },
+    // Down 28 %: not sharp enough.
+    miss: all(recorded(12_500), pci(9_000)),
+    more: {
+      hit: [all(recorded(12_500), pci(7_000)), all(eliminated(), recorded(12_500), pci(8_000))],
+      miss: [
+        // Down 60 %, but still above 1.5 times the line.
+        all(recorded(30_000), pci(12_000)),
+        // Already monitored.
+        all(monitored(), recorded(12_500), pci(8_000)),
+        // No record of last year: only of the year before, or of this year.
+        pci(8_000),
+        all(recorded(12_500, YEAR - 2), pci(8_000)),
+        all(recorded(12_500, YEAR), pci(8_000)),
+        // Last year's income was nothing.
+        all(recorded(0), pci(8_000)),
+      ],
+    },
   },
   "food_clothing.below_subsistence": {
     hit: pci(3_000),
@@ -991,6 +1027,7 @@ interface Built {
   index: number;
   input: CreateHouseholdInput;
   facts: DraftFact[];
+  incomes: NonNullable<Draft["incomes"]>;
 }
 
 let seed = 0;
@@ -1004,6 +1041,7 @@ function build(rule: string | null, kind: "hit" | "miss", index: number, tweak: 
     input: finish(d),
     measures: d.measures ?? [],
     facts: d.facts ?? [],
+    incomes: d.incomes ?? [],
   };
 }
 
@@ -1089,6 +1127,54 @@ async function insertFacts(db: Kysely<DB>, built: readonly Built[]) {
   }
 }
 
+/** Stores the built households' income records as one closing of each year would. */
+async function insertIncomes(db: Kysely<DB>, built: readonly Built[], ids: Map<string, number>) {
+  const withIncomes = built.filter((b) => b.incomes.length > 0);
+  if (withIncomes.length === 0) return;
+  const at = NOW.toISOString();
+  const closing = await db
+    .insertInto("income_closings")
+    .values({
+      year: YEAR - 1,
+      kind: "close_year",
+      region_code: null,
+      actor_id: null,
+      actor_name: "test",
+      at,
+      households: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  for (const b of withIncomes)
+    for (const r of b.incomes) {
+      const size = b.input.members.length;
+      await db
+        .insertInto("household_incomes")
+        .values({
+          household_id: ids.get(numberOf(b))!,
+          year: r.year,
+          village_code: VILLAGE_A,
+          wage_income: r.pci * size * 100,
+          business_income: 0,
+          property_income: 0,
+          transfer_income: 0,
+          business_costs: 0,
+          net_income: r.pci * size * 100,
+          size,
+          reported_per_capita: r.pci * 100,
+          source: "close_year",
+          closing_id: Number(closing.id),
+          recorded_at: at,
+          recorded_by: "test",
+        })
+        .execute();
+    }
+}
+
 describe("rule catalogue cases", () => {
   it("covers every enabled rule of 安远县's 2026 policy, and only those", () => {
     expect(RULE_IDS.filter((id) => !(id in CASES))).toEqual([]);
@@ -1147,6 +1233,7 @@ describeEachEngine("rule catalogue", (database) => {
           })
           .execute();
     await insertFacts(d.db, BUILT);
+    await insertIncomes(d.db, BUILT, ids);
     const monitoring = createMonitoringService({ db: d.db, engine: d.engine, now, policies });
     const sweep = await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
     expect(sweep.households).toBe(BUILT.length);

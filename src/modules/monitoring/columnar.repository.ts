@@ -5,7 +5,7 @@
  */
 import { type Kysely, sql } from "kysely";
 import { HOUSEHOLD_FIELDS, MEMBER_FIELDS } from "../../core/registry-fields.ts";
-import { ASSISTANCE_COLUMNS } from "../../core/rules/context.ts";
+import { derivedColumnSql } from "../../core/rules/context.ts";
 import type { DB } from "../../db/schema.ts";
 
 /** Columns a snapshot may read besides the field table's. */
@@ -41,8 +41,9 @@ function selectList(alias: "h" | "m", plan: ColumnPlan, known: Set<string>) {
     return sql.ref(`${alias}.${column}`);
   };
   const plain = plan.plain.map((name) => {
-    // Assistance facts (core/rules/context.ts) are subqueries over the household row.
-    const fact = alias === "h" ? ASSISTANCE_COLUMNS.get(name) : undefined;
+    // Assistance facts and income records (core/rules/context.ts) are subqueries over the
+    // household row.
+    const fact = alias === "h" ? derivedColumnSql(name) : undefined;
     if (fact) return sql<number>`${sql.raw(fact(alias))}`.as(name);
     return name.startsWith("#") ? sql<number>`length(${ref(name)})`.as(name) : ref(name).as(name);
   });
@@ -69,6 +70,15 @@ export function createColumnarRepository(db: Kysely<DB>) {
     async latestFeedLoad(): Promise<number | null> {
       const r = await db
         .selectFrom("feed_loads")
+        .select((eb) => eb.fn.max("id").as("id"))
+        .executeTakeFirst();
+      return r?.id === null || r?.id === undefined ? null : Number(r.id);
+    },
+
+    /** The newest run that wrote income records (they change only through runs), or null. */
+    async latestIncomeClosing(): Promise<number | null> {
+      const r = await db
+        .selectFrom("income_closings")
         .select((eb) => eb.fn.max("id").as("id"))
         .executeTakeFirst();
       return r?.id === null || r?.id === undefined ? null : Number(r.id);

@@ -458,6 +458,35 @@ export class ColumnarSnapshot implements Columnar {
   }
 
   /**
+   * Values may have changed in any row (facts or income records read again): results kept by
+   * version are recomputed whole, not from the rows changed since.
+   */
+  invalidate(): void {
+    this.version++;
+    this.log.length = 0;
+    this.logged = 0;
+    this.logFloor = this.version;
+  }
+
+  /**
+   * Reads again, for every household, the loaded household columns whose names match (e.g.
+   * the income records `@income…`, written without a household event). Returns the households
+   * whose members changed meanwhile, as `ensure` does.
+   */
+  async refresh(match: (column: string) => boolean): Promise<number[]> {
+    const needs = this.neededNow().filter((n) => n.table === "h" && match(n.column));
+    if (needs.length === 0) return [];
+    for (const n of needs) {
+      this.hStores.delete(n.column);
+      delete this.h[n.column];
+    }
+    this.readers();
+    const stale = await this.ensure(needs);
+    this.invalidate();
+    return stale;
+  }
+
+  /**
    * Loads the columns that are not loaded yet, in one pass over the region. Households whose
    * members no longer match their block (changed since, not yet updated) are returned: the
    * caller updates them.

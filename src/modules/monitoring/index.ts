@@ -1,4 +1,9 @@
 /** Monitoring: rules swept over the registry into signals and verification tasks. */
+export {
+  createIncomeService,
+  type IncomeRunResult,
+  type IncomeService,
+} from "./income.service.ts";
 export { registerMonitoringRoutes } from "./monitoring.routes.ts";
 export { OUTCOME_LABELS } from "./monitoring.schema.ts";
 export {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { actorOf } from "../../server/auth-plugin.ts";
 import type { Services } from "../../server/services.ts";
 import { assertCan } from "../auth/index.ts";
+import { registerIncomeRoutes } from "./income.routes.ts";
 import {
   assignInput,
   outcomeInput,
@@ -20,6 +21,7 @@ const ok = z.object({ ok: z.literal(true) });
 export function registerMonitoringRoutes(app: FastifyInstance, services: Services) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ["monitoring"];
+  registerIncomeRoutes(app, services);
 
   r.get(
     "/api/signals",

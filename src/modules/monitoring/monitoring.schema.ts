@@ -20,8 +20,18 @@ export const signalListQuery = z.object({
   overdue: z.enum(["true", "false"]).optional(),
   /** Only signals opened at least this many days ago. */
   olderThanDays: z.coerce.number().int().min(0).max(3650).optional(),
+  /**
+   * opened: newest first (default); severity: high first; deadline: the open verification
+   * task's deadline, overdue and soonest first (signals without an open task last).
+   */
+  sort: z
+    .enum(["opened", "severity", "deadline"], {
+      message: "sort 应为 opened、severity、deadline 之一",
+    })
+    .default("opened"),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  after: z.string().max(20).optional(),
+  /** The `next` of the previous page (an opaque cursor of the same sort). */
+  after: z.string().max(200).optional(),
 });
 export type SignalListQuery = z.infer<typeof signalListQuery>;
 

@@ -122,6 +122,8 @@ interface Entry {
   mark: number;
   /** The newest feed load when the snapshot last read its facts. */
   factsMark?: number | null;
+  /** The newest income closing when the snapshot last read the income records. */
+  incomeMark?: number | null;
 }
 
 /** How long a reported change is read again, in case its transaction had not committed. */
@@ -188,10 +190,21 @@ export function createPreviewService({ db, now, policies, maxSnapshots = 16 }: P
       // Department data loaded since the snapshot read its facts: read them again.
       const latest = await repo.latestFeedLoad();
       if (latest !== e.factsMark) {
-        if (e.factsMark !== undefined) await s.reloadFacts();
+        if (e.factsMark !== undefined) {
+          await s.reloadFacts();
+          s.invalidate();
+        }
         e.factsMark = latest;
       }
-      const stale = await s.ensure(needs);
+      // Income records written since (a year closed, by any process): read them again.
+      const stale: number[] = [];
+      const incomes = await repo.latestIncomeClosing();
+      if (incomes !== e.incomeMark) {
+        if (e.incomeMark !== undefined)
+          stale.push(...(await s.refresh((c) => c.startsWith("@income"))));
+        e.incomeMark = incomes;
+      }
+      stale.push(...(await s.ensure(needs)));
       if (stale.length > 0) await s.update(stale);
       return await work(s, e.mark);
     });

@@ -7,6 +7,7 @@ import { createPolicyService } from "../policy/index.ts";
 import { createRegionsService } from "../regions/index.ts";
 import { createRegistryService } from "../registry/index.ts";
 import { createMonitoringService, createSignalsService } from "./index.ts";
+import type { SignalView } from "./monitoring.schema.ts";
 
 const county: Actor = {
   id: 1,
@@ -121,5 +122,96 @@ describeEachEngine("signals inbox and verification tasks", (database) => {
     // Another village's task is invisible to this user.
     const theirs = all.items.find((i) => i.villageCode === VILLAGE_B)!.verification!;
     expect((await failure(signals.history(villageA, theirs.id))).kind).toBe("not_found");
+  });
+});
+
+describeEachEngine("signals inbox order and paging", (database) => {
+  const clock = new Date("2026-07-01T02:00:00Z");
+  const policies = createPolicyService();
+
+  it("pages through every order: each open signal exactly once, in order", async () => {
+    const d = database();
+    const now = () => clock;
+    const regions = createRegionsService({ db: d.db, now });
+    const registry = createRegistryService({ db: d.db, engine: d.engine, now });
+    const monitoring = createMonitoringService({ db: d.db, engine: d.engine, now, policies });
+    const signals = createSignalsService({ db: d.db, now, policies });
+    await regions.load(SYSTEM_ACTOR, "360726");
+    // Households with risks of every severity (income, water, housing) and data-quality gaps.
+    const households = Array.from({ length: 14 }, (_, k) => {
+      const h = household(k % 2 ? VILLAGE_A : VILLAGE_B, { seed: 300 + k });
+      if (k % 3 === 0) h.household.wageIncome = 100_000;
+      if (k % 4 === 1) h.household.safeWater = false;
+      if (k % 5 === 2) h.household.dangerousHouse = true;
+      return h;
+    });
+    await registry.bulkCreate(SYSTEM_ACTOR, households, { source: "demo" });
+    await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    // Deadlines apart, some past, some tasks done: the deadline order has ties, dates and none.
+    const tasks = await d.db.selectFrom("verifications").select("id").orderBy("id").execute();
+    expect(tasks.length).toBeGreaterThan(6);
+    for (const [k, t] of tasks.entries()) {
+      const patch =
+        k % 4 === 3
+          ? { status: "done" as const, outcome: "already_monitored" }
+          : { deadline: `2026-0${6 + (k % 3)}-${k % 2 ? "10" : "25"}` };
+      await d.db.updateTable("verifications").set(patch).where("id", "=", Number(t.id)).execute();
+    }
+    const open = await d.db
+      .selectFrom("signals")
+      .select("id")
+      .where("status", "=", "open")
+      .execute();
+    expect(open.length).toBeGreaterThan(20);
+    const rank = (s: string) => ["high", "medium", "low"].indexOf(s);
+    const deadlineKey = (v: SignalView["verification"]) =>
+      v?.status === "open" ? v.deadline : "9999-12-31";
+    const orders = {
+      opened: (a: SignalView, b: SignalView) => b.id - a.id,
+      severity: (a: SignalView, b: SignalView) =>
+        rank(a.severity) - rank(b.severity) || b.id - a.id,
+      deadline: (a: SignalView, b: SignalView) =>
+        deadlineKey(a.verification).localeCompare(deadlineKey(b.verification)) || b.id - a.id,
+    } as const;
+    for (const [sort, order] of Object.entries(orders) as [
+      keyof typeof orders,
+      typeof orders.opened,
+    ][]) {
+      const seen: SignalView[] = [];
+      let after: string | undefined;
+      for (let pages = 0; pages < 100; pages++) {
+        const page = await signals.list(county, { status: "open", limit: 4, sort, after });
+        seen.push(...page.items);
+        if (!page.next) break;
+        after = page.next;
+      }
+      const ids = seen.map((s) => s.id);
+      expect(new Set(ids).size, sort).toBe(ids.length);
+      expect(
+        [...ids].sort((a, b) => a - b),
+        sort,
+      ).toEqual(open.map((o) => Number(o.id)).sort((a, b) => a - b));
+      expect(ids, sort).toEqual([...seen].sort(order).map((s) => s.id));
+      // The first page in this order is the start of the whole order.
+      expect(seen.map((s) => s.id).slice(0, 4)).toEqual(
+        (await signals.list(county, { status: "open", limit: 4, sort })).items.map((s) => s.id),
+      );
+    }
+    // The order shows: overdue tasks first, high severity first.
+    const byDeadline = await signals.list(county, { status: "open", limit: 1, sort: "deadline" });
+    expect(byDeadline.items[0]!.verification?.overdue).toBe(true);
+    const bySeverity = await signals.list(county, { status: "open", limit: 1, sort: "severity" });
+    expect(bySeverity.items[0]!.severity).toBe("high");
+
+    // A cursor belongs to its order, and a made-up one is refused.
+    const first = await signals.list(county, { status: "open", limit: 2, sort: "severity" });
+    for (const [sort, after] of [
+      ["deadline", first.next!],
+      ["opened", "bm90IGEgY3Vyc29y"],
+      ["severity", "%%%"],
+    ] as const) {
+      const e = await failure(signals.list(county, { status: "open", limit: 2, sort, after }));
+      expect(e).toMatchObject({ kind: "invalid_data", field: "after" });
+    }
   });
 });

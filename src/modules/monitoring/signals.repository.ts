@@ -1,6 +1,44 @@
 /** Reading signals and verification tasks, always within a region range. */
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { DB } from "../../db/schema.ts";
+
+/** Orders of the inbox: newest first, high severity first, nearest open verification deadline first. */
+export type SignalSort = "opened" | "severity" | "deadline";
+
+/**
+ * Where a page starts in an order: after the row with this sort key and id. The key is the
+ * severity's rank (0 high, 1 medium, 2 low) or the deadline (NO_DEADLINE when none); none for
+ * "opened", which orders by id alone.
+ */
+export interface SignalCursor {
+  key: number | string | null;
+  id: number;
+}
+
+/** The deadline key of a signal without an open verification task: after every date. */
+export const NO_DEADLINE = "9999-12-31";
+
+/**
+ * The sort key of each order, over the signal `s` and its task `x` (the same in ORDER BY and
+ * WHERE); `sortKeyOf` computes it from a listed row for the next page's cursor.
+ */
+const SORT_KEYS: Record<SignalSort, RawBuilder<unknown> | null> = {
+  opened: null,
+  severity: sql`(CASE s.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END)`,
+  deadline: sql`(CASE WHEN x.status = 'open' AND x.deadline IS NOT NULL THEN x.deadline ELSE ${sql.lit(NO_DEADLINE)} END)`,
+};
+
+export function sortKeyOf(
+  sort: SignalSort,
+  row: { severity: string; task_status: string | null; task_deadline: string | null },
+): number | string | null {
+  if (sort === "severity") return row.severity === "high" ? 0 : row.severity === "medium" ? 1 : 2;
+  if (sort === "deadline")
+    return row.task_status === "open" && row.task_deadline !== null
+      ? row.task_deadline
+      : NO_DEADLINE;
+  return null;
+}
 
 export interface SignalFilter {
   range: [string, string];
@@ -10,7 +48,8 @@ export interface SignalFilter {
   status: "open" | "resolved";
   overdueBefore?: string;
   openedBefore?: string;
-  beforeId?: number;
+  sort: SignalSort;
+  after?: SignalCursor;
   limit: number;
 }
 
@@ -53,15 +92,24 @@ export function createSignalsRepository(db: Kysely<DB>) {
         .where("s.village_code", ">=", f.range[0])
         .where("s.village_code", "<", f.range[1])
         .where("s.status", "=", f.status)
-        .orderBy("s.id", "desc")
         .limit(f.limit);
+      // Keyset order: the sort key ascending, then newest (highest id) first.
+      const key = SORT_KEYS[f.sort];
+      if (key) q = q.orderBy(key);
+      q = q.orderBy("s.id", "desc");
+      if (f.after) {
+        const { id, key: after } = f.after;
+        q =
+          key && after !== null
+            ? q.where(sql<boolean>`(${key} > ${after} OR (${key} = ${after} AND s.id < ${id}))`)
+            : q.where("s.id", "<", id);
+      }
       if (f.rule) q = q.where("s.rule_id", "=", f.rule);
       if (f.category) q = q.where("s.category", "=", f.category);
       if (f.severity) q = q.where("s.severity", "=", f.severity);
       if (f.overdueBefore)
         q = q.where("s.deadline", "<", f.overdueBefore).where("x.status", "=", "open");
       if (f.openedBefore) q = q.where("s.opened_at", "<", f.openedBefore);
-      if (f.beforeId !== undefined) q = q.where("s.id", "<", f.beforeId);
       return q.execute();
     },
 

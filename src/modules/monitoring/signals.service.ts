@@ -9,7 +9,12 @@ import type { Actor } from "../auth/auth.schema.ts";
 import type { PolicyService } from "../policy/index.ts";
 import type { OutcomeInput, SignalListQuery, SignalView } from "./monitoring.schema.ts";
 import { renderMessage } from "./monitoring.service.ts";
-import { createSignalsRepository } from "./signals.repository.ts";
+import {
+  createSignalsRepository,
+  type SignalCursor,
+  type SignalSort,
+  sortKeyOf,
+} from "./signals.repository.ts";
 
 export interface SignalsDeps {
   db: Kysely<DB>;
@@ -18,6 +23,36 @@ export interface SignalsDeps {
 }
 
 const CODE_LENGTHS = [2, 4, 6, 9, 12];
+
+/** A page cursor: base64url of [sort, key, id], so that it is only read back in its own order. */
+export function encodeCursor(sort: SignalSort, c: SignalCursor): string {
+  return Buffer.from(JSON.stringify([sort, c.key, c.id])).toString("base64url");
+}
+
+export function decodeCursor(sort: SignalSort, text: string): SignalCursor {
+  const bad = () =>
+    invalid("after：分页位置无效（请从第一页重新读取）", {
+      field: "after",
+      code: "cursor_invalid",
+    });
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(value) || value.length !== 3 || value[0] !== sort) throw bad();
+  const [, key, id] = value as [unknown, unknown, unknown];
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) throw bad();
+  const keyOk =
+    sort === "opened"
+      ? key === null
+      : sort === "severity"
+        ? key === 0 || key === 1 || key === 2
+        : typeof key === "string" && /^\d{4}-\d{2}-\d{2}$/.test(key);
+  if (!keyOk) throw bad();
+  return { key: key as SignalCursor["key"], id };
+}
 
 export function createSignalsService({ db, now, policies }: SignalsDeps) {
   const rangeOf = (actor: Actor, region?: string): [string, string] => {
@@ -34,9 +69,10 @@ export function createSignalsService({ db, now, policies }: SignalsDeps) {
   return {
     async list(
       actor: Actor,
-      q: SignalListQuery,
+      query: Omit<SignalListQuery, "sort"> & { sort?: SignalSort },
     ): Promise<{ items: SignalView[]; next: string | null }> {
       assertCan(actor, "signal.read");
+      const q = { ...query, sort: query.sort ?? "opened" };
       const day = today();
       const rows = await createSignalsRepository(db).list({
         range: rangeOf(actor, q.region),
@@ -49,7 +85,8 @@ export function createSignalsService({ db, now, policies }: SignalsDeps) {
           q.olderThanDays !== undefined
             ? new Date(now().getTime() - q.olderThanDays * 86_400_000).toISOString()
             : undefined,
-        beforeId: q.after !== undefined ? Number.parseInt(q.after, 36) : undefined,
+        sort: q.sort,
+        after: q.after !== undefined ? decodeCursor(q.sort, q.after) : undefined,
         limit: q.limit + 1,
       });
       const page = rows.slice(0, q.limit);
@@ -92,7 +129,13 @@ export function createSignalsService({ db, now, policies }: SignalsDeps) {
                   },
           };
         }),
-        next: rows.length > q.limit ? Number(page.at(-1)!.id).toString(36) : null,
+        next:
+          rows.length > q.limit
+            ? encodeCursor(q.sort, {
+                key: sortKeyOf(q.sort, page.at(-1)!),
+                id: Number(page.at(-1)!.id),
+              })
+            : null,
       };
     },
 

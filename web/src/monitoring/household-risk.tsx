@@ -5,7 +5,8 @@ import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { chinaDate } from "../../../src/core/dates.ts";
 import { useI18n } from "../i18n/i18n.tsx";
-import { type HouseholdSignal, monitoringApi } from "./monitoring-api.ts";
+import { useMonitoringText } from "./monitoring.i18n.ts";
+import { type HouseholdSignal, type IncomeRecord, monitoringApi } from "./monitoring-api.ts";
 import { dateOf, SeverityTag, SignalCategoryTag } from "./signal-tags.tsx";
 
 const SEVERITY_ORDER: Record<string, number> = { high: 0, medium: 1, low: 2 };
@@ -21,6 +22,18 @@ export function HouseholdRisk({ householdNumber, villageCode, version }: Househo
   const { t } = useI18n();
   const [items, setItems] = useState<HouseholdSignal[] | null>(null);
   const [showQuality, setShowQuality] = useState(false);
+  const [incomes, setIncomes] = useState<IncomeRecord[]>([]);
+  const incomeText = useMonitoringText().income;
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new version re-reads the records
+  useEffect(() => {
+    const ctrl = new AbortController();
+    monitoringApi
+      .householdIncomes(householdNumber, ctrl.signal)
+      .then((r) => setIncomes(r.items))
+      .catch(() => !ctrl.signal.aborted && setIncomes([]));
+    return () => ctrl.abort();
+  }, [householdNumber, version]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new version re-reads the signals
   useEffect(() => {
@@ -109,6 +122,27 @@ export function HouseholdRisk({ householdNumber, villageCode, version }: Househo
             </li>
           )}
         </ul>
+      )}
+      {incomes.length > 0 && (
+        <div className="risk-card__incomes" data-testid="household-incomes">
+          <Typography.Text type="secondary">
+            {incomeText.history}：
+            {incomes
+              .slice(0, 3)
+              .map((r) =>
+                incomeText.record(
+                  r.year,
+                  r.perCapitaIncome === null
+                    ? null
+                    : (r.perCapitaIncome / 100).toLocaleString("zh-CN", {
+                        maximumFractionDigits: 2,
+                      }),
+                  r.source === "backfill",
+                ),
+              )
+              .join("；")}
+          </Typography.Text>
+        </div>
       )}
     </Card>
   );

@@ -68,6 +68,32 @@ export interface SweepResult {
   ms: number;
 }
 
+/** A run of 年度收入结转 or of the backfill from history. */
+export interface IncomeRunResult {
+  id: number;
+  year: number;
+  kind: "close_year" | "backfill";
+  region: string | null;
+  households: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  reevaluated: number;
+}
+
+/** One year's income record of a household (money in fen). */
+export interface IncomeRecord {
+  year: number;
+  netIncome: number | null;
+  size: number;
+  perCapitaIncome: number | null;
+  source: "close_year" | "backfill";
+  recordedAt: string;
+}
+
+export type SignalSort = "opened" | "severity" | "deadline";
+
 export interface TaskEvent {
   at: string;
   actor: string;
@@ -83,6 +109,7 @@ export interface SignalQuery {
   status?: "open" | "resolved";
   overdue?: "true";
   olderThanDays?: number;
+  sort?: SignalSort;
   limit?: number;
   after?: string;
 }
@@ -201,7 +228,17 @@ export const monitoringApi = {
       undefined,
       signal,
     ),
+  householdIncomes: (no: string, signal?: AbortSignal) =>
+    api.get<{ items: IncomeRecord[] }>(
+      `/api/households/${encodeURIComponent(no)}/incomes`,
+      undefined,
+      signal,
+    ),
   sweep: (region?: string) => api.post<SweepResult>("/api/sweeps", { region }),
+  closeIncomeYear: (body: { year: number; region?: string }) =>
+    api.post<IncomeRunResult>("/api/incomes/close-year", body),
+  backfillIncomeYear: (body: { year: number; region?: string }) =>
+    api.post<IncomeRunResult>("/api/incomes/backfill", body),
   assign: (taskId: number, body: { version: number; region: string }) =>
     api.post<{ ok: true }>(`/api/verifications/${taskId}/assign`, body),
   recordOutcome: (taskId: number, body: { version: number; outcome: Outcome; reason?: string }) =>

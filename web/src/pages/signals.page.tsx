@@ -28,10 +28,13 @@ import { OpenCaseModal, type OpenCaseTarget } from "../cases/open-case-modal.tsx
 import { useApiError } from "../components/use-api-error.tsx";
 import { useI18n } from "../i18n/i18n.tsx";
 import { AssignModal } from "../monitoring/assign-modal.tsx";
+import { IncomeCloseButton } from "../monitoring/income-close-button.tsx";
+import { useMonitoringText } from "../monitoring/monitoring.i18n.ts";
 import {
   monitoringApi,
   type Signal,
   type SignalQuery,
+  type SignalSort,
   type SignalSummary,
 } from "../monitoring/monitoring-api.ts";
 import { OutcomeModal } from "../monitoring/outcome-modal.tsx";
@@ -66,6 +69,7 @@ const CATEGORY_CODES = [
 ];
 
 type TaskFilter = "open" | "done" | "all";
+const SORTS: SignalSort[] = ["opened", "severity", "deadline"];
 
 export function SignalsPage({ mode }: { mode: "signals" | "tasks" }) {
   const { t } = useI18n();
@@ -82,6 +86,9 @@ export function SignalsPage({ mode }: { mode: "signals" | "tasks" }) {
   const olderParam = params.get("older");
   const olderThanDays = olderParam ? Number(olderParam) : undefined;
   const status = params.get("status") === "resolved" ? "resolved" : "open";
+  const sortParam = params.get("sort") as SignalSort | null;
+  const sort: SignalSort = sortParam && SORTS.includes(sortParam) ? sortParam : "opened";
+  const mtext = useMonitoringText();
   const taskFilter = (params.get("task") as TaskFilter | null) ?? "open";
   const tasks = mode === "tasks";
 
@@ -113,10 +120,11 @@ export function SignalsPage({ mode }: { mode: "signals" | "tasks" }) {
       status: tasks ? "open" : status,
       overdue: overdue ? "true" : undefined,
       olderThanDays,
+      sort: sort === "opened" ? undefined : sort,
       limit: tasks ? TASK_PAGE : PAGE_SIZE,
       after,
     }),
-    [region, rule, category, severity, status, overdue, olderThanDays, tasks],
+    [region, rule, category, severity, status, overdue, olderThanDays, sort, tasks],
   );
 
   /** In the task view, only signals with a task, in the chosen state. */
@@ -399,11 +407,18 @@ export function SignalsPage({ mode }: { mode: "signals" | "tasks" }) {
         }
         extra={
           canSweep && (
-            <SweepButton
-              region={region}
-              regionName={regionName}
-              onDone={() => setTick((n) => n + 1)}
-            />
+            <Space>
+              <IncomeCloseButton
+                region={region}
+                regionName={regionName}
+                onDone={() => setTick((n) => n + 1)}
+              />
+              <SweepButton
+                region={region}
+                regionName={regionName}
+                onDone={() => setTick((n) => n + 1)}
+              />
+            </Space>
           )
         }
       >
@@ -480,6 +495,14 @@ export function SignalsPage({ mode }: { mode: "signals" | "tasks" }) {
             />
             <span className="filters__addon">{t.monitoring.days}</span>
           </Space.Compact>
+          <Select<SignalSort>
+            className="filters__select filters__select--rule"
+            value={sort}
+            onChange={(v) => setParam({ sort: v === "opened" ? undefined : v })}
+            options={SORTS.map((v) => ({ value: v, label: mtext.sorts[v] }))}
+            prefix={mtext.sort}
+            data-testid="signal-sort"
+          />
           <Button onClick={() => setParams(new URLSearchParams({ region }))}>
             {t.common.reset}
           </Button>
