@@ -4,7 +4,7 @@
  * that follows raises department screening signals. Loading again changes nothing.
  */
 import { expect, it } from "vitest";
-import { loadDemo } from "../src/cli/demo.ts";
+import { demoIncomeYear, loadDemo } from "../src/cli/demo.ts";
 import { loadDemoFeeds } from "../src/cli/demo-feeds.ts";
 import { chinaDate } from "../src/core/dates.ts";
 import { SYSTEM_ACTOR } from "../src/modules/auth/index.ts";
@@ -36,5 +36,16 @@ describeEachEngine("demo department data", (database) => {
     expect(again.map((r) => r.matched)).toEqual(results.map((r) => r.matched));
     const loads = await services.feeds.loads({ ...SYSTEM_ACTOR, regionCode: "360726" }, 100);
     expect(loads.length).toBe(types.length);
+  });
+
+  it("closes last year's incomes and some households' wages drop: the sharp-drop rule finds them", async () => {
+    const db = database();
+    const services = createServices({ database: db });
+    const year = Number(chinaDate(new Date()).slice(0, 4)) - 1;
+    const dropped = await demoIncomeYear(db, services, { county: "360726", year, every: 20 });
+    expect(dropped).toBeGreaterThan(0);
+    const sweep = await services.monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
+    expect(sweep.byRule["income.sharp_drop"] ?? 0).toBeGreaterThan(0);
+    expect(sweep.byRule["income.sharp_drop"]).toBeLessThanOrEqual(dropped);
   });
 });

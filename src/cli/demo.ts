@@ -3,13 +3,16 @@
  * registry's bulk path, in chunks, with progress. `loadDemo` is also what `npm start` calls on
  * an empty database.
  */
+
+import { sql } from "kysely";
 import { generateCounty } from "../../bench/generator.ts";
 import { chinaDate } from "../core/dates.ts";
 import { invalid } from "../core/errors.ts";
 import type { Database } from "../db/connect.ts";
-import { SYSTEM_ACTOR } from "../modules/auth/index.ts";
+import { type Actor, SYSTEM_ACTOR, scopeRange } from "../modules/auth/index.ts";
 import { createRegionsService } from "../modules/regions/index.ts";
 import { type CreateHouseholdInput, createRegistryService } from "../modules/registry/index.ts";
+import type { Services } from "../server/services.ts";
 import { type Command, intOption, openDatabase, required } from "./command.ts";
 import { UsageError } from "./output.ts";
 
@@ -186,3 +189,37 @@ export const demoCommand: Command = {
     }
   },
 };
+
+/**
+ * The demo's income history: last year closed with every household's current income (年度收入
+ * 结转), then one household in `every` (with wages) loses 70 % of its wages this year — so the
+ * sharp-drop rule has households to find. Returns how many households dropped.
+ */
+export async function demoIncomeYear(
+  database: Database,
+  services: Services,
+  options: { county: string; year: number; every?: number },
+): Promise<number> {
+  const { county, year } = options;
+  const actor: Actor = { ...SYSTEM_ACTOR, displayName: "演示数据", regionCode: county };
+  await services.incomes.closeYear(actor, { year, region: county });
+  const rows = await database.db
+    .selectFrom("households")
+    .select(["household_number", "version", "wage_income"])
+    .where("village_code", ">=", scopeRange(county)[0])
+    .where("village_code", "<", scopeRange(county)[1])
+    .where("wage_income", ">", 0)
+    .where(sql<boolean>`id % ${options.every ?? 250} = 0`)
+    .execute();
+  for (const h of rows)
+    await services.registry.update(
+      actor,
+      h.household_number,
+      {
+        version: Number(h.version),
+        changes: { wageIncome: Math.round(Number(h.wage_income) * 0.3) },
+      },
+      { source: "demo", sourceRef: "演示：务工收入骤减" },
+    );
+  return rows.length;
+}

@@ -13,7 +13,7 @@ import { createRegistryService } from "../modules/registry/index.ts";
 import { WEB_ROOT } from "../server/app.ts";
 import { createServices } from "../server/services.ts";
 import { type Command, intOption, openDatabase } from "./command.ts";
-import { loadDemo } from "./demo.ts";
+import { demoIncomeYear, loadDemo } from "./demo.ts";
 import { loadDemoFeeds } from "./demo-feeds.ts";
 import type { Output } from "./output.ts";
 import { serve } from "./serve.ts";
@@ -88,6 +88,10 @@ export async function seedDemo(
       onProgress: (done: number) => out.progress(`  已生成 ${done} 户`),
     });
     const services = createServices({ database });
+    const year = Number(chinaDate(new Date()).slice(0, 4)) - 1;
+    out.progress(`正在结转 ${year} 年收入（并模拟少数农户今年务工收入骤减）…`);
+    const dropped = await demoIncomeYear(database, services, { county: DEMO_COUNTY, year });
+    out.progress(`  ${dropped} 户收入骤减`);
     out.progress("正在导入演示部门数据（医保、残联、民政、教育等）…");
     const feeds = await loadDemoFeeds(database, services, {
       county: DEMO_COUNTY,
