@@ -9,6 +9,11 @@
  *   node bin/run-ts.js bench/feeds.bench.ts [--rows 1000000] [--formats csv,xlsx]
  *                                           [--xlsx-rows 200000] [--engine sqlite|postgres]
  *
+ * Each load is reported with its wall time and the CPU seconds of this process (user + system,
+ * `process.cpuUsage()`; the PostgreSQL server's own CPU is not in it), since the machine is
+ * usually shared. `bareReadRowsPerSecond` is the file read through `openTable` alone (the
+ * reader the load uses: our CSV parser, the fast xlsx reader), the floor under any load.
+ *
  * The registry is written straight into the tables (households and members only; no history):
  * what is measured is the feed load, not the registry's bulk load (see docs/benchmarks.md).
  */
@@ -23,6 +28,8 @@ import { makeIdNumber } from "../src/core/id-number.ts";
 import { connect, type Database } from "../src/db/connect.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { SYSTEM_ACTOR } from "../src/modules/auth/index.ts";
+import type { HeaderRule } from "../src/modules/exchange/index.ts";
+import { openTable } from "../src/modules/exchange/index.ts";
 import { createFeedsService } from "../src/modules/feeds/index.ts";
 import { createPolicyService } from "../src/modules/policy/index.ts";
 
@@ -133,14 +140,32 @@ async function writeXlsx(path: string, rows: number, members: number) {
 }
 
 /** Seconds for exceljs' streaming reader to read every row (the header included), nothing else. */
-async function bareXlsx(path: string, expected: number): Promise<number> {
+async function bareXlsx(path: string, expected: number): Promise<[number, number]> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let n = 0;
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(createReadStream(path), {});
   for await (const sheet of reader) for await (const _ of sheet) n++;
   if (n !== expected + 1) throw new Error(`bare read saw ${n} rows, expected ${expected + 1}`);
-  return (performance.now() - started) / 1000;
+  return [(performance.now() - started) / 1000, cpuSeconds(cpu)];
 }
+
+/** Seconds (wall, CPU) to read every data row with the loader's own reader, nothing else. */
+async function bareOpenTable(path: string, expected: number): Promise<[number, number]> {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const header: HeaderRule = { isHeader: (t) => t[0] === HEADER[0], notFound: () => "" };
+  const table = await openTable(path, header);
+  let n = 0;
+  for await (const _ of table.rows) n++;
+  if (n !== expected) throw new Error(`openTable saw ${n} rows, expected ${expected}`);
+  return [(performance.now() - started) / 1000, cpuSeconds(cpu)];
+}
+
+const cpuSeconds = (since: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
+};
 
 async function main() {
   const { values } = parseArgs({
@@ -176,8 +201,15 @@ async function main() {
         log(
           `${format}: file of ${n} rows written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
         );
-        const bare = format === "xlsx" ? await bareXlsx(file, n) : null;
-        if (bare !== null) log(`xlsx: bare exceljs read ${(n / bare).toFixed(0)} rows/s`);
+        const [bare, bareCpu] = format === "xlsx" ? await bareXlsx(file, n) : [null, null];
+        if (bare !== null)
+          log(
+            `xlsx: bare exceljs read ${(n / bare).toFixed(0)} rows/s, ${bareCpu!.toFixed(1)} s CPU`,
+          );
+        const [own, ownCpu] = await bareOpenTable(file, n);
+        log(
+          `${format}: bare openTable read ${(n / own).toFixed(0)} rows/s, ${ownCpu.toFixed(1)} s CPU`,
+        );
         const feeds = createFeedsService({
           db: database.db,
           engine: database.engine,
@@ -185,11 +217,15 @@ async function main() {
           policies: createPolicyService(),
         });
         started = performance.now();
+        let cpu = process.cpuUsage();
         const report = await feeds.load(SYSTEM_ACTOR, "medical", file);
         const seconds = (performance.now() - started) / 1000;
+        const loadCpu = cpuSeconds(cpu);
         started = performance.now();
+        cpu = process.cpuUsage();
         const again = await feeds.load(SYSTEM_ACTOR, "medical", file);
         const reload = (performance.now() - started) / 1000;
+        const reloadCpu = cpuSeconds(cpu);
         const result = {
           format,
           engine: database.engine,
@@ -200,10 +236,18 @@ async function main() {
           rejected: report.rejected,
           seconds: Number(seconds.toFixed(1)),
           rowsPerSecond: Math.round(report.rows / seconds),
+          cpuSeconds: Number(loadCpu.toFixed(1)),
+          rowsPerCpuSecond: Math.round(report.rows / loadCpu),
           reloadUnchanged: again.facts.unchanged,
+          reloadSeconds: Number(reload.toFixed(1)),
           reloadRowsPerSecond: Math.round(again.rows / reload),
+          reloadCpuSeconds: Number(reloadCpu.toFixed(1)),
+          bareReadRowsPerSecond: Math.round(n / own),
+          bareReadCpuSeconds: Number(ownCpu.toFixed(1)),
           bareRowsPerSecond: bare === null ? null : Math.round(n / bare),
+          bareCpuSeconds: bareCpu === null ? null : Number(bareCpu.toFixed(1)),
           ofBareRead: bare === null ? null : Number((bare / seconds).toFixed(2)),
+          ofBareReadCpu: bareCpu === null ? null : Number((bareCpu / loadCpu).toFixed(2)),
           fileMb: Math.round(statSync(file).size / 1048576),
           peakRssMb: peakRssMb(),
         };
