@@ -199,7 +199,8 @@ export function parseFeedRow(
     const b = columns[i]!;
     const v = parseCell(b.column, row.cells[b.index] ?? null, b.label, today);
     if (v instanceof CellProblem) {
-      (problems ??= []).push({
+      problems = problems ?? [];
+      problems.push({
         row: row.number,
         column: b.header,
         code: v.code,
@@ -208,13 +209,15 @@ export function parseFeedRow(
       continue;
     }
     if (v === null) {
-      if (b.column.required)
-        (problems ??= []).push({
+      if (b.column.required) {
+        problems = problems ?? [];
+        problems.push({
           row: row.number,
           column: b.header,
           code: "value_required",
           message: `${b.label}不能为空`,
         });
+      }
       continue;
     }
     slots[b.at] = v;
