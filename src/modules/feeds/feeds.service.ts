@@ -300,13 +300,14 @@ export function createFeedsService(deps: FeedsDeps) {
       const hash = await fileHash(path);
       const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
       let rowsRead = 0;
+      let fraction = 0;
+      /** The file's rows, estimated from the share of its bytes read so far. */
+      const rowsExpected = () => (fraction > 0 ? Math.round(rowsRead / fraction) : rowsRead);
       const table = await openTable(path, feedHeaderRule(feedType, def), {
-        onBytes: (read, total) =>
-          options.onProgress?.({
-            phase: "reading",
-            fraction: total ? read / total : 1,
-            rows: rowsRead,
-          }),
+        onBytes: (read, total) => {
+          fraction = total ? read / total : 1;
+          options.onProgress?.({ phase: "reading", fraction, rows: rowsRead });
+        },
       });
       const report: FeedLoadReport = {
         loadId: null,
@@ -360,13 +361,19 @@ export function createFeedsService(deps: FeedsDeps) {
               unchanged: 0,
               superseded: 0,
             });
-            const store = await factStore(db, trx, deps.engine, {
-              feedType,
-              loadId,
-              fileHash: hash,
-              fileName: file,
-              at,
-            });
+            const store = await factStore(
+              db,
+              trx,
+              deps.engine,
+              {
+                feedType,
+                loadId,
+                fileHash: hash,
+                fileName: file,
+                at,
+              },
+              range,
+            );
             const firstRowOfKey = new Map<string, number>();
             /** Current facts this load leaves as they are (for feeds with a period). */
             const unchanged = new Set<number>();
@@ -379,7 +386,7 @@ export function createFeedsService(deps: FeedsDeps) {
               chunk = [];
               const ids = new Set<string>();
               for (const r of rows) ids.add(r.idNumber);
-              const holders = await store.holdersOf([...ids]);
+              const holders = await store.holdersOf([...ids], rowsExpected());
               const matched: FeedRow[] = [];
               const matchedHolders: Holder[] = [];
               const others: UnmatchedRow[] = [];
