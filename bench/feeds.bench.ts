@@ -8,6 +8,7 @@
  *
  *   node bin/run-ts.js bench/feeds.bench.ts [--rows 1000000] [--formats csv,xlsx]
  *                                           [--xlsx-rows 200000] [--engine sqlite|postgres]
+ *                                           [--cpu-prof <dir>]
  *
  * Each load is reported with its wall time and the CPU seconds of this process (user + system,
  * `process.cpuUsage()`; the PostgreSQL server's own CPU is not in it), since the machine is
@@ -17,7 +18,16 @@
  * The registry is written straight into the tables (households and members only; no history):
  * what is measured is the feed load, not the registry's bulk load (see docs/benchmarks.md).
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { Session } from "node:inspector/promises";
 import os from "node:os";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
@@ -162,6 +172,23 @@ async function bareOpenTable(path: string, expected: number): Promise<[number, n
   return [(performance.now() - started) / 1000, cpuSeconds(cpu)];
 }
 
+/** Runs `work`, with a CPU profile of it written to `dir/name.cpuprofile` when `dir` is given. */
+async function profiled<T>(dir: string | undefined, name: string, work: () => Promise<T>) {
+  if (!dir) return work();
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post("Profiler.stop");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 const cpuSeconds = (since: NodeJS.CpuUsage) => {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1e6;
@@ -174,6 +201,7 @@ async function main() {
       "xlsx-rows": { type: "string", default: "200000" },
       formats: { type: "string", default: "csv,xlsx" },
       engine: { type: "string", default: "sqlite" },
+      "cpu-prof": { type: "string" },
     },
   });
   const rows = Number(values.rows);
@@ -218,12 +246,17 @@ async function main() {
         });
         started = performance.now();
         let cpu = process.cpuUsage();
-        const report = await feeds.load(SYSTEM_ACTOR, "medical", file);
+        const prof = values["cpu-prof"];
+        const report = await profiled(prof, `${format}-${database.engine}-load`, () =>
+          feeds.load(SYSTEM_ACTOR, "medical", file),
+        );
         const seconds = (performance.now() - started) / 1000;
         const loadCpu = cpuSeconds(cpu);
         started = performance.now();
         cpu = process.cpuUsage();
-        const again = await feeds.load(SYSTEM_ACTOR, "medical", file);
+        const again = await profiled(prof, `${format}-${database.engine}-reload`, () =>
+          feeds.load(SYSTEM_ACTOR, "medical", file),
+        );
         const reload = (performance.now() - started) / 1000;
         const reloadCpu = cpuSeconds(cpu);
         const result = {
