@@ -47,6 +47,19 @@ const VILLAGE = "360726100201";
 const PER_HOUSEHOLD = 4;
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
+/** The largest V8 heap (used) seen every 50 ms while `work` runs, in MB. */
+async function peakHeap<T>(work: () => Promise<T>): Promise<[T, number]> {
+  let peak = process.memoryUsage().heapUsed;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }, 50);
+  try {
+    return [await work(), Math.round(peak / 1048576)];
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** The k-th registered person's ID number (unique for k < 36,500 days × 1,000 sequences). */
 function idOf(k: number): string {
   const day = new Date(Date.UTC(1940, 0, 1) + (k % 30_000) * 86_400_000).toISOString().slice(0, 10);
@@ -247,9 +260,13 @@ async function main() {
         started = performance.now();
         let cpu = process.cpuUsage();
         const prof = values["cpu-prof"];
-        const report = await profiled(prof, `${format}-${database.engine}-load`, () =>
-          feeds.load(SYSTEM_ACTOR, "medical", file),
+        const rssBefore = peakRssMb();
+        const [report, loadHeapMb] = await peakHeap(() =>
+          profiled(prof, `${format}-${database.engine}-load`, () =>
+            feeds.load(SYSTEM_ACTOR, "medical", file),
+          ),
         );
+        const loadRssMb = peakRssMb();
         const seconds = (performance.now() - started) / 1000;
         const loadCpu = cpuSeconds(cpu);
         started = performance.now();
@@ -283,6 +300,9 @@ async function main() {
           ofBareReadCpu: bareCpu === null ? null : Number((bareCpu / loadCpu).toFixed(2)),
           fileMb: Math.round(statSync(file).size / 1048576),
           peakRssMb: peakRssMb(),
+          peakRssBeforeLoadMb: rssBefore,
+          peakRssAfterLoadMb: loadRssMb,
+          loadPeakHeapMb: loadHeapMb,
         };
         log(JSON.stringify(result));
         results.push(result);
