@@ -8,11 +8,26 @@
  *
  *   node bin/run-ts.js bench/feeds.bench.ts [--rows 1000000] [--formats csv,xlsx]
  *                                           [--xlsx-rows 200000] [--engine sqlite|postgres]
+ *                                           [--cpu-prof <dir>]
+ *
+ * Each load is reported with its wall time and the CPU seconds of this process (user + system,
+ * `process.cpuUsage()`; the PostgreSQL server's own CPU is not in it), since the machine is
+ * usually shared. `bareReadRowsPerSecond` is the file read through `openTable` alone (the
+ * reader the load uses: our CSV parser, the fast xlsx reader), the floor under any load.
  *
  * The registry is written straight into the tables (households and members only; no history):
  * what is measured is the feed load, not the registry's bulk load (see docs/benchmarks.md).
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { Session } from "node:inspector/promises";
 import os from "node:os";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
@@ -23,12 +38,27 @@ import { makeIdNumber } from "../src/core/id-number.ts";
 import { connect, type Database } from "../src/db/connect.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { SYSTEM_ACTOR } from "../src/modules/auth/index.ts";
+import type { HeaderRule } from "../src/modules/exchange/index.ts";
+import { openTable } from "../src/modules/exchange/index.ts";
 import { createFeedsService } from "../src/modules/feeds/index.ts";
 import { createPolicyService } from "../src/modules/policy/index.ts";
 
 const VILLAGE = "360726100201";
 const PER_HOUSEHOLD = 4;
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+/** The largest V8 heap (used) seen every 50 ms while `work` runs, in MB. */
+async function peakHeap<T>(work: () => Promise<T>): Promise<[T, number]> {
+  let peak = process.memoryUsage().heapUsed;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }, 50);
+  try {
+    return [await work(), Math.round(peak / 1048576)];
+  } finally {
+    clearInterval(timer);
+  }
+}
 
 /** The k-th registered person's ID number (unique for k < 36,500 days × 1,000 sequences). */
 function idOf(k: number): string {
@@ -133,14 +163,49 @@ async function writeXlsx(path: string, rows: number, members: number) {
 }
 
 /** Seconds for exceljs' streaming reader to read every row (the header included), nothing else. */
-async function bareXlsx(path: string, expected: number): Promise<number> {
+async function bareXlsx(path: string, expected: number): Promise<[number, number]> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let n = 0;
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(createReadStream(path), {});
   for await (const sheet of reader) for await (const _ of sheet) n++;
   if (n !== expected + 1) throw new Error(`bare read saw ${n} rows, expected ${expected + 1}`);
-  return (performance.now() - started) / 1000;
+  return [(performance.now() - started) / 1000, cpuSeconds(cpu)];
 }
+
+/** Seconds (wall, CPU) to read every data row with the loader's own reader, nothing else. */
+async function bareOpenTable(path: string, expected: number): Promise<[number, number]> {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const header: HeaderRule = { isHeader: (t) => t[0] === HEADER[0], notFound: () => "" };
+  const table = await openTable(path, header);
+  let n = 0;
+  for await (const _ of table.rows) n++;
+  if (n !== expected) throw new Error(`openTable saw ${n} rows, expected ${expected}`);
+  return [(performance.now() - started) / 1000, cpuSeconds(cpu)];
+}
+
+/** Runs `work`, with a CPU profile of it written to `dir/name.cpuprofile` when `dir` is given. */
+async function profiled<T>(dir: string | undefined, name: string, work: () => Promise<T>) {
+  if (!dir) return work();
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post("Profiler.stop");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+const cpuSeconds = (since: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
+};
 
 async function main() {
   const { values } = parseArgs({
@@ -149,6 +214,7 @@ async function main() {
       "xlsx-rows": { type: "string", default: "200000" },
       formats: { type: "string", default: "csv,xlsx" },
       engine: { type: "string", default: "sqlite" },
+      "cpu-prof": { type: "string" },
     },
   });
   const rows = Number(values.rows);
@@ -176,8 +242,15 @@ async function main() {
         log(
           `${format}: file of ${n} rows written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
         );
-        const bare = format === "xlsx" ? await bareXlsx(file, n) : null;
-        if (bare !== null) log(`xlsx: bare exceljs read ${(n / bare).toFixed(0)} rows/s`);
+        const [bare, bareCpu] = format === "xlsx" ? await bareXlsx(file, n) : [null, null];
+        if (bare !== null)
+          log(
+            `xlsx: bare exceljs read ${(n / bare).toFixed(0)} rows/s, ${bareCpu!.toFixed(1)} s CPU`,
+          );
+        const [own, ownCpu] = await bareOpenTable(file, n);
+        log(
+          `${format}: bare openTable read ${(n / own).toFixed(0)} rows/s, ${ownCpu.toFixed(1)} s CPU`,
+        );
         const feeds = createFeedsService({
           db: database.db,
           engine: database.engine,
@@ -185,11 +258,24 @@ async function main() {
           policies: createPolicyService(),
         });
         started = performance.now();
-        const report = await feeds.load(SYSTEM_ACTOR, "medical", file);
+        let cpu = process.cpuUsage();
+        const prof = values["cpu-prof"];
+        const rssBefore = peakRssMb();
+        const [report, loadHeapMb] = await peakHeap(() =>
+          profiled(prof, `${format}-${database.engine}-load`, () =>
+            feeds.load(SYSTEM_ACTOR, "medical", file),
+          ),
+        );
+        const loadRssMb = peakRssMb();
         const seconds = (performance.now() - started) / 1000;
+        const loadCpu = cpuSeconds(cpu);
         started = performance.now();
-        const again = await feeds.load(SYSTEM_ACTOR, "medical", file);
+        cpu = process.cpuUsage();
+        const again = await profiled(prof, `${format}-${database.engine}-reload`, () =>
+          feeds.load(SYSTEM_ACTOR, "medical", file),
+        );
         const reload = (performance.now() - started) / 1000;
+        const reloadCpu = cpuSeconds(cpu);
         const result = {
           format,
           engine: database.engine,
@@ -200,12 +286,23 @@ async function main() {
           rejected: report.rejected,
           seconds: Number(seconds.toFixed(1)),
           rowsPerSecond: Math.round(report.rows / seconds),
+          cpuSeconds: Number(loadCpu.toFixed(1)),
+          rowsPerCpuSecond: Math.round(report.rows / loadCpu),
           reloadUnchanged: again.facts.unchanged,
+          reloadSeconds: Number(reload.toFixed(1)),
           reloadRowsPerSecond: Math.round(again.rows / reload),
+          reloadCpuSeconds: Number(reloadCpu.toFixed(1)),
+          bareReadRowsPerSecond: Math.round(n / own),
+          bareReadCpuSeconds: Number(ownCpu.toFixed(1)),
           bareRowsPerSecond: bare === null ? null : Math.round(n / bare),
+          bareCpuSeconds: bareCpu === null ? null : Number(bareCpu.toFixed(1)),
           ofBareRead: bare === null ? null : Number((bare / seconds).toFixed(2)),
+          ofBareReadCpu: bareCpu === null ? null : Number((bareCpu / loadCpu).toFixed(2)),
           fileMb: Math.round(statSync(file).size / 1048576),
           peakRssMb: peakRssMb(),
+          peakRssBeforeLoadMb: rssBefore,
+          peakRssAfterLoadMb: loadRssMb,
+          loadPeakHeapMb: loadHeapMb,
         };
         log(JSON.stringify(result));
         results.push(result);

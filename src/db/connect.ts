@@ -37,6 +37,24 @@ export function sqliteHandle(db: object): BetterSqlite3.Database | undefined {
 }
 const NUMERIC_OID = 1700;
 
+/** The pg clients of each pool opened by `connect`, by their server process id. */
+const PG_CLIENTS = new WeakMap<object, Map<number, pg.PoolClient>>();
+
+/**
+ * The pg client under a transaction `trx` of the database `root` (opened by `connect`), for what
+ * Kysely cannot send, such as COPY; undefined for SQLite or a Kysely instance made elsewhere.
+ * The transaction's connection is found by its server process id.
+ */
+export async function pgClientOf(
+  root: object,
+  trx: Kysely<DB>,
+): Promise<pg.PoolClient | undefined> {
+  const clients = PG_CLIENTS.get(root);
+  if (!clients) return undefined;
+  const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+  return clients.get(Number(rows[0]!.pid));
+}
+
 export async function connect(url: string): Promise<Database> {
   if (url.startsWith("sqlite:")) return connectSqlite(url);
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return connectPostgres(url);
@@ -79,7 +97,14 @@ async function connectPostgres(url: string): Promise<Database> {
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  const clients = new Map<number, pg.PoolClient>();
+  pool.on("connect", (client) => clients.set(processId(client), client));
+  pool.on("remove", (client) => clients.delete(processId(client)));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  PG_CLIENTS.set(db, clients);
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   return { db, engine: "postgres", url, ...(schema ? { schema } : {}), close: () => db.destroy() };
 }
+
+/** The server process id of a connected client (set by the server's BackendKeyData message). */
+const processId = (client: pg.PoolClient) => (client as unknown as { processID: number }).processID;

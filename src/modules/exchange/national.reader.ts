@@ -570,6 +570,8 @@ export function parseDate(cell: Cell, label: string): string | null | CellProble
   }
   const text = toHalfWidth(cellText(cell));
   if (text === "") return null;
+  // The common form, YYYY-MM-DD, is already what is stored.
+  if (isRealDate(text)) return text >= "1890-01-01" ? text : dateProblem(cell, label);
   let iso: string | null = null;
   let m = /^(\d{4})(\d{2})(\d{2})$/.exec(text);
   if (m) iso = `${m[1]}-${m[2]}-${m[3]}`;
@@ -578,11 +580,14 @@ export function parseDate(cell: Cell, label: string): string | null | CellProble
   const zh = /^(\d{4})年(\d{1,2})月(\d{1,2})日?$/.exec(text);
   if (zh) iso = `${zh[1]}-${pad2(zh[2]!)}-${pad2(zh[3]!)}`;
   if (iso && isRealDate(iso) && iso >= "1890-01-01") return iso;
-  return new CellProblem(
+  return dateProblem(cell, label);
+}
+
+const dateProblem = (cell: Cell, label: string) =>
+  new CellProblem(
     "date_invalid",
     `${label}不是有效日期，现为${quote(cell)}；请填写如 19800315 或 1980-03-15`,
   );
-}
 
 /** A month: YYYYMM, YYYY-MM (also / . 年月) or a date cell; stored YYYY-MM. */
 export function parseMonth(cell: Cell, label: string): string | null | CellProblem {

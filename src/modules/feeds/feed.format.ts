@@ -31,6 +31,10 @@ export interface BoundFeedColumn {
   /** The header as written in the file. */
   header: string;
   column: FeedColumn;
+  /** The header as messages quote it: “header”. */
+  label: string;
+  /** The column's place in the definition (`def.columns`). */
+  at: number;
 }
 
 /** One problem of a row, where a person finds it in the file. */
@@ -51,8 +55,12 @@ export interface FeedRow {
   period: string | null;
   from: string;
   to: string | null;
-  /** Values by column key, the ID number left out (it is the fact's own column). */
-  values: Record<string, FactValue>;
+  /**
+   * The values as stored (`facts.vals`, `feed_rows.vals`): a JSON object by column key in the
+   * definition's column order, so equal rows give equal text; the ID number is left out (it is
+   * the fact's own column).
+   */
+  vals: string;
 }
 
 const headerMap = (def: FeedDef) => {
@@ -95,7 +103,8 @@ export function bindFeedHeaders(
     const column = map.get(normalizeHeader(raw));
     if (!column || taken.has(column)) return;
     taken.add(column);
-    columns.push({ index, header: raw.trim(), column });
+    const header = raw.trim();
+    columns.push({ index, header, column, label: `“${header}”`, at: def.columns.indexOf(column) });
   });
   const missing = def.columns.filter((c) => c.required && !taken.has(c));
   return { columns, missing };
@@ -140,40 +149,85 @@ function parseCell(
 /** The first day a date or month value names. */
 const dayOf = (v: FactValue): string => (String(v).length === 7 ? `${v}-01` : String(v));
 
-/** Parses one data row: its values, or every problem it has. */
+/** Where a definition's special columns are in `def.columns`, and its JSON keys, once per definition. */
+interface RowPlan {
+  id: number;
+  name: number;
+  from: number;
+  to: number;
+  period: number;
+  key: number[];
+  /** `"key":` of each column (the ID column's unused). */
+  prefixes: string[];
+}
+
+const plans = new WeakMap<FeedDef, RowPlan>();
+
+function planOf(def: FeedDef): RowPlan {
+  let plan = plans.get(def);
+  if (!plan) {
+    const at = (key: string | undefined) =>
+      key === undefined ? -1 : def.columns.findIndex((c) => c.key === key);
+    plan = {
+      id: at(def.idColumn),
+      name: at(def.nameColumn),
+      from: at(def.effective.from),
+      to: at(def.effective.to),
+      period: at(def.period),
+      key: def.key.map(at),
+      prefixes: def.columns.map((c) => `${JSON.stringify(c.key)}:`),
+    };
+    plans.set(def, plan);
+  }
+  return plan;
+}
+
+/**
+ * Parses one data row: what the fact will hold, or every problem the row has. The values are
+ * kept by the definition's column order and written as JSON once, here.
+ */
 export function parseFeedRow(
   def: FeedDef,
   columns: readonly BoundFeedColumn[],
   row: { number: number; cells: readonly Cell[] },
   today: string,
 ): { ok: FeedRow } | { problems: FeedProblem[] } {
-  const problems: FeedProblem[] = [];
-  const values: Record<string, FactValue> = {};
-  for (const b of columns) {
-    const label = `“${b.header}”`;
-    const v = parseCell(b.column, row.cells[b.index] ?? null, label, today);
+  const plan = planOf(def);
+  let problems: FeedProblem[] | null = null;
+  const slots: (FactValue | undefined)[] = new Array(def.columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const b = columns[i]!;
+    const v = parseCell(b.column, row.cells[b.index] ?? null, b.label, today);
     if (v instanceof CellProblem) {
-      problems.push({ row: row.number, column: b.header, code: v.code, message: v.message });
+      problems = problems ?? [];
+      problems.push({
+        row: row.number,
+        column: b.header,
+        code: v.code,
+        message: v.message,
+      });
       continue;
     }
     if (v === null) {
-      if (b.column.required)
+      if (b.column.required) {
+        problems = problems ?? [];
         problems.push({
           row: row.number,
           column: b.header,
           code: "value_required",
-          message: `${label}不能为空`,
+          message: `${b.label}不能为空`,
         });
+      }
       continue;
     }
-    values[b.column.key] = v;
+    slots[b.at] = v;
   }
-  if (problems.length > 0) return { problems };
-  const from = dayOf(values[def.effective.from]!);
-  const toValue = def.effective.to ? values[def.effective.to] : undefined;
+  if (problems) return { problems };
+  const from = dayOf(slots[plan.from]!);
+  const toValue = plan.to < 0 ? undefined : slots[plan.to];
   const to = toValue === undefined ? null : dayOf(toValue);
   if (to !== null && to < from) {
-    const header = columns.find((c) => c.column.key === def.effective.to)!.header;
+    const header = columns.find((c) => c.at === plan.to)!.header;
     return {
       problems: [
         {
@@ -185,17 +239,19 @@ export function parseFeedRow(
       ],
     };
   }
-  const idNumber = values[def.idColumn] as string;
-  delete values[def.idColumn];
-  const name = def.nameColumn ? ((values[def.nameColumn] as string | undefined) ?? null) : null;
-  const key = JSON.stringify(def.key.map((k) => (k === def.idColumn ? idNumber : values[k])));
-  const period = def.period ? String(values[def.period]) : null;
-  return { ok: { row: row.number, idNumber, name, key, period, from, to, values } };
-}
-
-/** Values as stored: the definition's column order, so equal rows give equal text. */
-export function valuesJson(def: FeedDef, values: Record<string, FactValue>): string {
-  const out: Record<string, FactValue> = {};
-  for (const c of def.columns) if (values[c.key] !== undefined) out[c.key] = values[c.key]!;
-  return JSON.stringify(out);
+  const idNumber = slots[plan.id] as string;
+  const name = plan.name < 0 ? null : ((slots[plan.name] as string | undefined) ?? null);
+  let key = "[";
+  for (let k = 0; k < plan.key.length; k++)
+    key += (k === 0 ? "" : ",") + JSON.stringify(slots[plan.key[k]!] ?? null);
+  key += "]";
+  const period = plan.period < 0 ? null : String(slots[plan.period]);
+  let vals = "{";
+  for (let c = 0; c < slots.length; c++) {
+    const v = slots[c];
+    if (v === undefined || c === plan.id) continue;
+    vals += (vals.length === 1 ? "" : ",") + plan.prefixes[c]! + JSON.stringify(v);
+  }
+  vals += "}";
+  return { ok: { row: row.number, idNumber, name, key, period, from, to, vals } };
 }

@@ -230,6 +230,63 @@ describeEachEngine("feed loads", (database) => {
     });
   });
 
+  it("stores text with tabs, line breaks and backslashes as read; a re-load finds it unchanged", async () => {
+    const diagnosis = '肺部\t感染\n复查 "C:\\病历\\2026"';
+    const stranger = "周\\文\t斌";
+    const csv = (d: string) =>
+      [
+        "证件号码,姓名,结算单号,出院日期,诊断,合规自付费用(元)",
+        `${idOf(PEOPLE.patient)},王金华,JS-ESC-1,2026-11-02,"${d.replaceAll('"', '""')}",10.00`,
+        `${idOf(STRANGER)},"${stranger}",JS-ESC-2,2026-11-02,"${d.replaceAll('"', '""')}",10.00`,
+      ].join("\r\n");
+    const county = departmentOf("360726");
+    const first = await s.feeds.load(county, "medical", write(csv(diagnosis)));
+    expect({ facts: first.facts, unmatched: first.unmatched }).toEqual({
+      facts: { created: 1, unchanged: 0, superseded: 0 },
+      unmatched: 1,
+    });
+    const fact = await database()
+      .db.selectFrom("facts")
+      .select("vals")
+      .where("load_id", "=", first.loadId!)
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(fact.vals).diagnosis).toBe(diagnosis);
+    const row = await database()
+      .db.selectFrom("feed_rows")
+      .select(["name", "vals"])
+      .where("load_id", "=", first.loadId!)
+      .executeTakeFirstOrThrow();
+    expect(row.name).toBe(stranger);
+    expect(JSON.parse(row.vals).diagnosis).toBe(diagnosis);
+    // Another file (one more line break) with the same rows: the stored text compares equal.
+    const again = await s.feeds.load(county, "medical", write(`${csv(diagnosis)}\r\n`));
+    expect(again.facts).toEqual({ created: 0, unchanged: 1, superseded: 0 });
+    const corrected = await s.feeds.load(county, "medical", write(csv(`${diagnosis}\\`)));
+    expect(corrected.facts).toEqual({ created: 1, unchanged: 0, superseded: 1 });
+  });
+
+  it("a large file (members read into memory) matches as the same rows in a small one", async () => {
+    const people = [...Object.values(PEOPLE), STRANGER];
+    const lines = (n: number) => {
+      const out = ["证件号码,姓名,结算单号,出院日期,合规自付费用(元)"];
+      for (let i = 0; i < n; i++) {
+        const p = people[i % people.length]!;
+        out.push(`${idOf(p)},${i % 7 === 3 ? "某某" : p.name},JS-BIG-${i},2026-11-03,1.00`);
+      }
+      return out.join("\n");
+    };
+    const small = 10 * people.length * 7;
+    for (const actor of [departmentOf("360726"), departmentOf("360726101"), SYSTEM_ACTOR]) {
+      const counts = async (n: number) => {
+        const r = await s.feeds.load(actor, "medical", write(lines(n)), { dryRun: true });
+        return [r.rows, r.matched, r.unmatched, r.ambiguous, r.rejected];
+      };
+      const few = await counts(small);
+      expect(few[1], actor.username).toBeGreaterThan(0);
+      expect(await counts(small * 50), actor.username).toEqual(few.map((c) => c * 50));
+    }
+  });
+
   it("matches only members inside the loader's region and refuses village users", async () => {
     const otherTown = departmentOf("360726101");
     const copy = join(dir, "medical-town.csv");

@@ -65,11 +65,11 @@ export function createFeedsRepository(db: Kysely<DB>) {
       feedType: string,
       periods: readonly string[],
       range: [string, string] | null,
-    ): Promise<{ id: number }[]> {
+    ): Promise<{ id: number; load_id: number }[]> {
       if (periods.length === 0) return [];
       let q = db
         .selectFrom("facts")
-        .select("id")
+        .select(["id", "load_id"])
         .where("feed_type", "=", feedType)
         .where("period", "in", [...periods])
         .where("superseded_at", "is", null);

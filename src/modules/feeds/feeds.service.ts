@@ -28,10 +28,10 @@ import {
   type FeedRow,
   feedHeaderRule,
   parseFeedRow,
-  valuesJson,
 } from "./feed.format.ts";
+import { factStore, type NewFact, type UnmatchedRow } from "./feeds.bulk.ts";
 import { type ComparisonReport, comparisonReport, writeReportXlsx } from "./feeds.report.ts";
-import { type CurrentFact, createFeedsRepository, type Holder } from "./feeds.repository.ts";
+import { createFeedsRepository, type Holder } from "./feeds.repository.ts";
 
 export interface FeedsDeps {
   db: Kysely<DB>;
@@ -302,13 +302,14 @@ export function createFeedsService(deps: FeedsDeps) {
       const hash = await fileHash(path);
       const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
       let rowsRead = 0;
+      let fraction = 0;
+      /** The file's rows, estimated from the share of its bytes read so far. */
+      const rowsExpected = () => (fraction > 0 ? Math.round(rowsRead / fraction) : rowsRead);
       const table = await openTable(path, feedHeaderRule(feedType, def), {
-        onBytes: (read, total) =>
-          options.onProgress?.({
-            phase: "reading",
-            fraction: total ? read / total : 1,
-            rows: rowsRead,
-          }),
+        onBytes: (read, total) => {
+          fraction = total ? read / total : 1;
+          options.onProgress?.({ phase: "reading", fraction, rows: rowsRead });
+        },
       });
       const report: FeedLoadReport = {
         loadId: null,
@@ -362,8 +363,22 @@ export function createFeedsService(deps: FeedsDeps) {
               unchanged: 0,
               superseded: 0,
             });
+            const store = await factStore(
+              db,
+              trx,
+              deps.engine,
+              {
+                feedType,
+                loadId,
+                fileHash: hash,
+                fileName: file,
+                at,
+              },
+              range,
+            );
             const firstRowOfKey = new Map<string, number>();
-            const touched = new Set<number>();
+            /** Current facts this load leaves as they are (for feeds with a period). */
+            const unchanged = new Set<number>();
             const periods = new Set<string>();
             let chunk: FeedRow[] = [];
 
@@ -371,45 +386,28 @@ export function createFeedsService(deps: FeedsDeps) {
               if (chunk.length === 0) return;
               const rows = chunk;
               chunk = [];
-              const holders = new Map<string, Holder[]>();
-              for (const h of await repo.holdersOf([...new Set(rows.map((r) => r.idNumber))])) {
-                const list = holders.get(h.id_number) ?? [];
-                list.push(h);
-                holders.set(h.id_number, list);
-              }
-              const matched: { row: FeedRow; holder: Holder }[] = [];
-              const others: Parameters<typeof repo.insertRows>[0] = [];
+              const ids = new Set<string>();
+              for (const r of rows) ids.add(r.idNumber);
+              const holders = await store.holdersOf([...ids], rowsExpected());
+              const matched: FeedRow[] = [];
+              const matchedHolders: Holder[] = [];
+              const others: UnmatchedRow[] = [];
               for (const row of rows) {
                 const m = matchRow(row, holders.get(row.idNumber) ?? [], actor);
                 if (m.kind === "matched") {
-                  matched.push({ row, holder: m.holder });
+                  matched.push(row);
+                  matchedHolders.push(m.holder);
                   continue;
                 }
                 report[m.kind]++;
-                others.push({
-                  load_id: loadId,
-                  row_number: row.row,
-                  outcome: m.kind,
-                  reason: m.reason,
-                  id_number: row.idNumber,
-                  name: row.name,
-                  village_code: m.village,
-                  vals: valuesJson(def, row.values),
-                });
+                others.push({ row, outcome: m.kind, reason: m.reason, village: m.village });
               }
-              await repo.insertRows(others);
-              const current = new Map<string, CurrentFact>(
-                (
-                  await repo.currentFacts(
-                    feedType,
-                    matched.map((m) => m.row.key),
-                  )
-                ).map((f) => [f.row_key, f]),
-              );
-              const creates: Parameters<typeof repo.insertFacts>[0] = [];
-              const replaced: (number | null)[] = [];
-              for (const { row, holder } of matched) {
-                const vals = valuesJson(def, row.values);
+              await store.insertRows(others);
+              const current = await store.currentFacts(matched.map((r) => r.key));
+              const creates: NewFact[] = [];
+              for (let i = 0; i < matched.length; i++) {
+                const row = matched[i]!;
+                const holder = matchedHolders[i]!;
                 const old = current.get(row.key);
                 if (
                   old &&
@@ -430,53 +428,19 @@ export function createFeedsService(deps: FeedsDeps) {
                 if (
                   old &&
                   old.member_id === holder.id &&
-                  old.vals === vals &&
+                  old.vals === row.vals &&
                   old.effective_from === row.from &&
                   old.effective_to === row.to
                 ) {
                   report.facts.unchanged++;
-                  touched.add(old.id);
+                  if (def.period) unchanged.add(old.id);
                   continue;
                 }
-                creates.push({
-                  feed_type: feedType,
-                  row_key: row.key,
-                  id_number: row.idNumber,
-                  member_id: holder.id,
-                  household_id: holder.household_id,
-                  village_code: holder.village_code,
-                  effective_from: row.from,
-                  effective_to: row.to,
-                  period: row.period,
-                  vals,
-                  load_id: loadId,
-                  file_hash: hash,
-                  file_name: file,
-                  row_number: row.row,
-                  created_at: at,
-                  superseded_by: null,
-                  superseded_load: null,
-                  superseded_at: null,
-                });
-                replaced.push(old ? old.id : null);
+                creates.push({ row, holder, replaces: old ? old.id : null });
+                if (old) report.facts.superseded++;
               }
-              const ended = replaced.filter((id): id is number => id !== null);
-              await repo.supersede(
-                ended.map((id) => ({ id, by: null })),
-                loadId,
-                at,
-              );
-              // The new facts' ids are needed only to link what they replace and, for feeds
-              // with a period, to spare them when the period's other facts end.
-              if (ended.length > 0 || def.period) {
-                const ids = await repo.insertFacts(creates);
-                for (const id of ids) touched.add(id);
-                await repo.setReplacement(
-                  replaced.flatMap((old, i) => (old === null ? [] : [{ old, by: ids[i]! }])),
-                );
-              } else await repo.insertFactsQuietly(creates);
+              await store.writeFacts(creates);
               report.facts.created += creates.length;
-              report.facts.superseded += ended.length;
             };
 
             for await (const sheetRow of table.rows) {
@@ -511,14 +475,11 @@ export function createFeedsService(deps: FeedsDeps) {
             if (report.rejected > 0) throw new Rollback();
             await flush();
             if (periods.size > 0) {
-              const stale = (await repo.currentOfPeriods(feedType, [...periods], range)).filter(
-                (f) => !touched.has(f.id),
-              );
-              await repo.supersede(
-                stale.map((f) => ({ id: f.id, by: null })),
-                loadId,
-                at,
-              );
+              // The period's current facts this load neither kept nor created are no longer listed.
+              const stale = (await repo.currentOfPeriods(feedType, [...periods], range))
+                .filter((f) => f.load_id !== loadId && !unchanged.has(f.id))
+                .map((f) => f.id);
+              await store.endFacts(stale);
               report.facts.superseded += stale.length;
             }
             const nothingNew = report.facts.created === 0 && report.facts.superseded === 0;

@@ -1,0 +1,144 @@
+/**
+ * The feed store on both engines: the region's members read into memory once (a large file)
+ * match every ID number as the per-chunk lookup does — active, removed, in two households,
+ * active elsewhere, unknown — for a county user and a nationwide one; and on PostgreSQL the
+ * store reaches the transaction's own client, which COPY needs.
+ */
+import { sql } from "kysely";
+import { beforeAll, expect, it } from "vitest";
+import { describeEachEngine } from "../../../test/engines.ts";
+import { makeIdNumber } from "../../core/id-number.ts";
+import { pgClientOf } from "../../db/connect.ts";
+import { type Actor, SYSTEM_ACTOR, scopeRange } from "../auth/index.ts";
+import type { FeedRow } from "./feed.format.ts";
+import { factStore } from "./feeds.bulk.ts";
+import { matchRow } from "./feeds.service.ts";
+
+const IN_COUNTY = ["360726100201", "360726101201"];
+const ELSEWHERE = "360781100201";
+const id = (seq: number) => makeIdNumber("360726", "1970-01-01", seq);
+const county: Actor = {
+  id: null,
+  username: "county",
+  displayName: "县级",
+  role: "county",
+  regionCode: "360726",
+};
+
+/** Who holds which ID number: [village, status, name] per member. */
+const HOLDERS: Record<number, [string, "active" | "removed", string][]> = {
+  1: [[IN_COUNTY[0]!, "active", "甲"]],
+  2: [
+    [IN_COUNTY[0]!, "removed", "乙"],
+    [IN_COUNTY[1]!, "removed", "乙"],
+  ],
+  3: [
+    [ELSEWHERE, "active", "丙"],
+    [IN_COUNTY[0]!, "removed", "丙"],
+  ],
+  4: [
+    [IN_COUNTY[1]!, "removed", "丁"],
+    [ELSEWHERE, "removed", "丁"],
+  ],
+  5: [[ELSEWHERE, "active", "戊"]],
+  6: [[IN_COUNTY[1]!, "active", "己"]],
+};
+
+describeEachEngine("feed store", (database) => {
+  beforeAll(async () => {
+    const db = database().db;
+    const at = "2026-11-20T00:00:00Z";
+    let n = 0;
+    for (const [seq, members] of Object.entries(HOLDERS))
+      for (const [village, status, name] of members) {
+        const h = await db
+          .insertInto("households")
+          .values({
+            household_number: `${village}T${String(++n).padStart(3, "0")}`,
+            village_code: village,
+            size: 1,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+          })
+          .returning("id")
+          .executeTakeFirstOrThrow();
+        await db
+          .insertInto("members")
+          .values({
+            household_id: Number(h.id),
+            name,
+            id_number: id(Number(seq)),
+            relationship: "户主",
+            position: 0,
+            status,
+          })
+          .execute();
+      }
+  });
+
+  /** Each ID number's match (kind, and the holder's name and village) through one store. */
+  async function outcomes(actor: Actor, rowsExpected: number) {
+    const d = database();
+    const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
+    return d.db.transaction().execute(async (trx) => {
+      const store = await factStore(
+        d.db,
+        trx,
+        d.engine,
+        { feedType: "medical", loadId: 0, fileHash: "", fileName: "", at: "" },
+        range,
+      );
+      const ids = [1, 2, 3, 4, 5, 6, 7].map(id);
+      const holders = await store.holdersOf(ids, rowsExpected);
+      return ids.map((idNumber, i) => {
+        const row = { idNumber, name: null } as FeedRow;
+        const m = matchRow(row, holders.get(idNumber) ?? [], actor);
+        const who = m.kind === "matched" ? `${m.holder.name}@${m.holder.village_code}` : m.reason;
+        return `${i + 1}:${m.kind}:${who}`;
+      });
+    });
+  }
+
+  it("matches the same from the region's members in memory as per chunk", async () => {
+    for (const actor of [county, SYSTEM_ACTOR]) {
+      const perChunk = await outcomes(actor, 0);
+      const inMemory = await outcomes(actor, 1_000_000_000);
+      expect(inMemory, actor.username).toEqual(perChunk);
+    }
+    expect(await outcomes(county, 1_000_000_000)).toEqual([
+      `1:matched:甲@${IN_COUNTY[0]}`,
+      "2:ambiguous:several_households",
+      "3:unmatched:member_not_found",
+      `4:matched:丁@${IN_COUNTY[1]}`,
+      "5:unmatched:member_not_found",
+      `6:matched:己@${IN_COUNTY[1]}`,
+      "7:unmatched:member_not_found",
+    ]);
+    expect(await outcomes(SYSTEM_ACTOR, 1_000_000_000)).toEqual([
+      `1:matched:甲@${IN_COUNTY[0]}`,
+      "2:ambiguous:several_households",
+      `3:matched:丙@${ELSEWHERE}`,
+      "4:ambiguous:several_households",
+      `5:matched:戊@${ELSEWHERE}`,
+      `6:matched:己@${IN_COUNTY[1]}`,
+      "7:unmatched:member_not_found",
+    ]);
+  });
+
+  it("finds the client under a transaction (PostgreSQL) or none (SQLite)", async () => {
+    const d = database();
+    await d.db.transaction().execute(async (trx) => {
+      const client = await pgClientOf(d.db, trx);
+      if (d.engine === "sqlite") {
+        expect(client).toBeUndefined();
+        return;
+      }
+      // The client's own query runs inside the transaction: it sees the uncommitted row.
+      await sql`create temporary table probe (n int) on commit drop`.execute(trx);
+      await sql`insert into probe values (42)`.execute(trx);
+      const { rows } = await client!.query("select n from probe");
+      expect(rows).toEqual([{ n: 42 }]);
+    });
+  });
+});

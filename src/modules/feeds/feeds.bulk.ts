@@ -1,0 +1,594 @@
+/**
+ * The write path of a feed load, per engine, inside the load's transaction: the members an ID
+ * number names, the current facts of row keys, the rows that matched no one, and the facts.
+ *
+ * - SQLite: prepared statements, reused for every row, run directly on the better-sqlite3
+ *   connection under Kysely (SQLite has one connection, so they belong to the transaction Kysely
+ *   has open on it; as registry.bulk.ts does). A new fact's id is `lastInsertRowid`, so a
+ *   corrected row links the fact it replaces at once.
+ * - PostgreSQL: one statement per chunk for the lookups (`= any($1)`, one array parameter), and
+ *   COPY (pg-copy-streams, on the transaction's own client) for the rows and facts; replaced
+ *   facts are linked to their replacements by one UPDATE per chunk, joined on the row key.
+ * - Anything else (a Kysely instance not opened by `connect`): the repository's Kysely queries.
+ *
+ * Nothing here decides what is written: the service matches, compares and counts.
+ */
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type BetterSqlite3 from "better-sqlite3";
+import { type Kysely, sql } from "kysely";
+import type pg from "pg";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import { type Engine, pgClientOf, sqliteHandle } from "../../db/connect.ts";
+import type { DB } from "../../db/schema.ts";
+import type { FeedRow } from "./feed.format.ts";
+import { type CurrentFact, createFeedsRepository, type Holder } from "./feeds.repository.ts";
+
+/** What every fact and row of one load shares. */
+export interface LoadContext {
+  feedType: string;
+  loadId: number;
+  fileHash: string;
+  fileName: string;
+  /** The load's time (ISO), the facts' created_at and what they supersede's superseded_at. */
+  at: string;
+}
+
+/** A row that matched no member (or more than one household), kept for the report. */
+export interface UnmatchedRow {
+  row: FeedRow;
+  outcome: "unmatched" | "ambiguous";
+  reason: string;
+  village: string | null;
+}
+
+/** A fact to create for a matched row, and the current fact it replaces, if any. */
+export interface NewFact {
+  row: FeedRow;
+  holder: Holder;
+  replaces: number | null;
+}
+
+export interface FactStore {
+  /**
+   * Members of these ID numbers, by ID number: every active one (wherever registered) and the
+   * removed ones inside the load's scope (outside it they are never matched). `rowsExpected`
+   * (the file's rows, estimated) decides whether the scope's members are read into memory once
+   * (a large file) or looked up per chunk (a small one).
+   */
+  holdersOf(idNumbers: readonly string[], rowsExpected: number): Promise<Map<string, Holder[]>>;
+  /** The current facts of these row keys, by key. */
+  currentFacts(keys: readonly string[]): Promise<Map<string, CurrentFact>>;
+  insertRows(rows: readonly UnmatchedRow[]): Promise<void>;
+  /**
+   * Ends the facts the new ones replace, inserts the new ones and links each replaced fact to
+   * its replacement (`superseded_by`).
+   */
+  writeFacts(facts: readonly NewFact[]): Promise<void>;
+  /** Ends facts no fact replaces (a period's facts a new file no longer lists). */
+  endFacts(ids: readonly number[]): Promise<void>;
+}
+
+/** How each engine finds members; `holdersOf` (below) chooses between them. */
+interface MemberSource {
+  /** Members (active or removed) of these ID numbers, anywhere. */
+  lookup(idNumbers: readonly string[]): Promise<Holder[]>;
+  /** Active members of these ID numbers, anywhere. */
+  active(idNumbers: readonly string[]): Promise<Holder[]>;
+  /** Members with an ID number in households of the village range (everywhere for null). */
+  count(range: readonly [string, string] | null): Promise<number>;
+  scan(range: readonly [string, string] | null, into: MemberIndex): Promise<void>;
+}
+
+/** Files smaller than this look their members up per chunk, whatever the region's size. */
+const INDEX_MIN_ROWS = 10_000;
+/**
+ * A file expected to have at least a quarter as many rows as the region has members reads them
+ * all into memory: one sequential scan costs about what four lookups of one ID number do.
+ */
+const INDEX_SHARE = 4;
+
+/**
+ * Members of a region in memory, by ID number, as parallel arrays (no object per member until
+ * one is matched); members sharing an ID number (one active, others removed) are chained.
+ */
+export class MemberIndex {
+  private readonly first = new Map<string, number>();
+  private readonly next: number[] = [];
+  private readonly ids: number[] = [];
+  private readonly households: number[] = [];
+  private readonly names: string[] = [];
+  private readonly active: boolean[] = [];
+  private readonly villages: string[] = [];
+  private readonly idNumbers: string[] = [];
+  private readonly interned = new Map<string, string>();
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  add(
+    idNumber: string,
+    id: number,
+    householdId: number,
+    name: string,
+    status: string,
+    village: string,
+  ): void {
+    const at = this.ids.length;
+    let v = this.interned.get(village);
+    if (v === undefined) {
+      v = village;
+      this.interned.set(village, village);
+    }
+    this.ids.push(id);
+    this.households.push(householdId);
+    this.names.push(name);
+    this.active.push(status === "active");
+    this.villages.push(v);
+    this.idNumbers.push(idNumber);
+    const head = this.first.get(idNumber);
+    this.next.push(head ?? -1);
+    this.first.set(idNumber, at);
+  }
+
+  /** The members of an ID number (empty when none). */
+  holders(idNumber: string): Holder[] {
+    const out: Holder[] = [];
+    for (let at = this.first.get(idNumber) ?? -1; at >= 0; at = this.next[at]!)
+      out.push({
+        id: this.ids[at]!,
+        household_id: this.households[at]!,
+        id_number: this.idNumbers[at]!,
+        name: this.names[at]!,
+        status: this.active[at] ? "active" : "removed",
+        village_code: this.villages[at]!,
+      });
+    return out;
+  }
+}
+
+/**
+ * Holders of ID numbers, per chunk from the database or, once a large file is seen, from the
+ * region's members in memory; an ID number whose members in the region are all removed is
+ * still checked for an active member elsewhere (which keeps the row unmatched).
+ */
+function holdersFinder(source: MemberSource, range: readonly [string, string] | null) {
+  let index: MemberIndex | null | undefined;
+  return async (idNumbers: readonly string[], rowsExpected: number) => {
+    if (index === undefined && rowsExpected >= INDEX_MIN_ROWS) {
+      const members = await source.count(range);
+      if (rowsExpected * INDEX_SHARE >= members) {
+        index = new MemberIndex();
+        await source.scan(range, index);
+      } else index = null;
+    }
+    if (!index) return byIdNumber(await source.lookup(idNumbers));
+    const out = new Map<string, Holder[]>();
+    const onlyRemoved: string[] = [];
+    for (const id of idNumbers) {
+      const found = index.holders(id);
+      if (found.length === 0) continue;
+      out.set(id, found);
+      if (range && !found.some((h) => h.status === "active")) onlyRemoved.push(id);
+    }
+    if (onlyRemoved.length > 0)
+      for (const h of await source.active(onlyRemoved)) out.get(h.id_number)!.push(h);
+    return out;
+  };
+}
+
+/** The store for a load in the transaction `trx` of the database `root` (as the service holds it). */
+export async function factStore(
+  root: Kysely<DB>,
+  trx: Kysely<DB>,
+  engine: Engine,
+  load: LoadContext,
+  range: readonly [string, string] | null,
+): Promise<FactStore> {
+  // Rows of one load never share a key (the service refuses the second), so a feed without
+  // current facts when the load starts has none to compare with until it ends.
+  const any = await trx
+    .selectFrom("facts")
+    .select("id")
+    .where("feed_type", "=", load.feedType)
+    .where("superseded_at", "is", null)
+    .limit(1)
+    .executeTakeFirst();
+  const store =
+    engine === "postgres"
+      ? await postgresStore(root, trx, load, range)
+      : (sqliteStore(root, load, range) ?? kyselyStore(trx, load));
+  if (any) return store;
+  return { ...store, currentFacts: async () => new Map() };
+}
+
+const HOLDER_COLUMNS = `m.id, m.household_id, m.id_number, m.name, m.status, h.village_code`;
+/** The members of a village range (all for null), for `MemberIndex`, in its argument order. */
+const scanSql = (range: readonly [string, string] | null, p: (n: number) => string) =>
+  `select m.id_number, m.id, m.household_id, m.name, m.status, h.village_code from members m join households h on h.id = m.household_id where m.id_number is not null${range ? ` and h.village_code >= ${p(1)} and h.village_code < ${p(2)}` : ""}`;
+const countSql = (range: readonly [string, string] | null, p: (n: number) => string) =>
+  `select count(*) as n from members m join households h on h.id = m.household_id where m.id_number is not null${range ? ` and h.village_code >= ${p(1)} and h.village_code < ${p(2)}` : ""}`;
+const CURRENT_COLUMNS = `id, row_key, member_id, vals, effective_from, effective_to, village_code`;
+const ROW_COLUMNS = [
+  "load_id",
+  "row_number",
+  "outcome",
+  "reason",
+  "id_number",
+  "name",
+  "village_code",
+  "vals",
+] as const;
+const FACT_COLUMNS = [
+  "feed_type",
+  "row_key",
+  "id_number",
+  "member_id",
+  "household_id",
+  "village_code",
+  "effective_from",
+  "effective_to",
+  "period",
+  "vals",
+  "load_id",
+  "file_hash",
+  "file_name",
+  "row_number",
+  "created_at",
+] as const;
+
+type Value = string | number | null;
+
+const rowValues = (r: UnmatchedRow, load: LoadContext): Value[] => [
+  load.loadId,
+  r.row.row,
+  r.outcome,
+  r.reason,
+  r.row.idNumber,
+  r.row.name,
+  r.village,
+  r.row.vals,
+];
+
+const factValues = (f: NewFact, load: LoadContext): Value[] => [
+  load.feedType,
+  f.row.key,
+  f.row.idNumber,
+  f.holder.id,
+  f.holder.household_id,
+  f.holder.village_code,
+  f.row.from,
+  f.row.to,
+  f.row.period,
+  f.row.vals,
+  load.loadId,
+  load.fileHash,
+  load.fileName,
+  f.row.row,
+  load.at,
+];
+
+function byIdNumber(holders: readonly Holder[]): Map<string, Holder[]> {
+  const out = new Map<string, Holder[]>();
+  for (const h of holders) {
+    const list = out.get(h.id_number);
+    if (list) list.push(h);
+    else out.set(h.id_number, [h]);
+  }
+  return out;
+}
+
+// ─── SQLite ─────────────────────────────────────────────────────────────────────
+
+const insertSql = (table: string, columns: readonly string[]) =>
+  `insert into "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) values (${columns.map(() => "?").join(", ")})`;
+
+function sqliteStore(
+  root: Kysely<DB>,
+  load: LoadContext,
+  range: readonly [string, string] | null,
+): FactStore | undefined {
+  const raw = sqliteHandle(root);
+  if (!raw) return undefined;
+  const prepared = new Map<string, BetterSqlite3.Statement>();
+  const statement = (text: string) => {
+    let s = prepared.get(text);
+    if (!s) {
+      s = raw.prepare(text);
+      prepared.set(text, s);
+    }
+    return s;
+  };
+  const holders = statement(
+    `select ${HOLDER_COLUMNS} from members m join households h on h.id = m.household_id where m.id_number = ?`,
+  );
+  const current = statement(
+    `select ${CURRENT_COLUMNS} from facts where feed_type = ? and row_key = ? and superseded_at is null`,
+  );
+  const end = statement(
+    "update facts set superseded_at = ?, superseded_load = ?, superseded_by = null where id = ?",
+  );
+  const link = statement("update facts set superseded_by = ? where id = ?");
+  const args = range ? [...range] : [];
+  const members: MemberSource = {
+    async lookup(idNumbers) {
+      const out: Holder[] = [];
+      for (const id of idNumbers) for (const h of holders.all(id) as Holder[]) out.push(h);
+      return out;
+    },
+    async active(idNumbers) {
+      const active = statement(
+        `select ${HOLDER_COLUMNS} from members m join households h on h.id = m.household_id where m.id_number = ? and m.status = 'active'`,
+      );
+      const out: Holder[] = [];
+      for (const id of idNumbers) for (const h of active.all(id) as Holder[]) out.push(h);
+      return out;
+    },
+    async count(range) {
+      return Number(
+        statement(countSql(range, () => "?"))
+          .pluck()
+          .get(...args),
+      );
+    },
+    async scan(range, into) {
+      const rows = statement(scanSql(range, () => "?"))
+        .raw()
+        .iterate(...args) as IterableIterator<[string, number, number, string, string, string]>;
+      for (const r of rows) into.add(r[0], r[1], r[2], r[3], r[4], r[5]);
+    },
+  };
+  return {
+    holdersOf: holdersFinder(members, range),
+    async currentFacts(keys) {
+      const out = new Map<string, CurrentFact>();
+      for (const key of keys) {
+        const fact = current.get(load.feedType, key) as CurrentFact | undefined;
+        if (fact) out.set(key, fact);
+      }
+      return out;
+    },
+    async insertRows(rows) {
+      const insert = statement(insertSql("feed_rows", ROW_COLUMNS));
+      for (const r of rows) insert.run(rowValues(r, load));
+    },
+    async writeFacts(facts) {
+      const insert = statement(insertSql("facts", FACT_COLUMNS));
+      for (const f of facts) {
+        // The replaced fact ends first, so that the unique current key holds for the new one.
+        if (f.replaces !== null) end.run(load.at, load.loadId, f.replaces);
+        const id = insert.run(factValues(f, load)).lastInsertRowid;
+        if (f.replaces !== null) link.run(id, f.replaces);
+      }
+    },
+    async endFacts(ids) {
+      for (const id of ids) end.run(load.at, load.loadId, id);
+    },
+  };
+}
+
+// ─── PostgreSQL ─────────────────────────────────────────────────────────────────
+
+const COPY_ESCAPES: Record<string, string> = {
+  "\\": "\\\\",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\r": "\\r",
+};
+
+/** A value in COPY's text format: tabs, newlines and backslashes escaped, null as \N. */
+export function copyValue(v: Value): string {
+  if (v === null) return "\\N";
+  if (typeof v === "number") return String(v);
+  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : v;
+}
+
+/** Rows sent by one COPY into `table`, on the transaction's client. */
+async function copyInto(
+  client: pg.PoolClient,
+  table: string,
+  columns: readonly string[],
+  lines: string,
+): Promise<void> {
+  const stream = client.query(
+    copyFrom(`copy "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) from stdin`),
+  );
+  await pipeline(Readable.from([lines]), stream);
+}
+
+function copyLines<T>(items: readonly T[], values: (item: T) => Value[]): string {
+  let out = "";
+  for (const item of items) {
+    const v = values(item);
+    for (let i = 0; i < v.length; i++) out += (i === 0 ? "" : "\t") + copyValue(v[i]!);
+    out += "\n";
+  }
+  return out;
+}
+
+/** COPY's text format back to values: \N is null, backslash escapes undone. */
+export function copyField(text: string): string | null {
+  if (text === "\\N") return null;
+  if (!text.includes("\\")) return text;
+  return text.replace(/\\(.)/g, (_, c: string) =>
+    c === "t" ? "\t" : c === "n" ? "\n" : c === "r" ? "\r" : c,
+  );
+}
+
+/** Lines of a COPY … TO STDOUT, as arrays of fields. */
+async function* copyOut(client: pg.PoolClient, query: string): AsyncGenerator<(string | null)[]> {
+  const stream = client.query(copyTo(`copy (${query}) to stdout`));
+  stream.setEncoding("utf8");
+  let rest = "";
+  for await (const chunk of stream as AsyncIterable<string>) {
+    const text = rest + chunk;
+    let start = 0;
+    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
+      yield text.slice(start, end).split("\t").map(copyField);
+      start = end + 1;
+    }
+    rest = text.slice(start);
+  }
+}
+
+/** A string as a PostgreSQL literal (for COPY (select …), which takes no parameters). */
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+async function postgresStore(
+  root: Kysely<DB>,
+  trx: Kysely<DB>,
+  load: LoadContext,
+  range: readonly [string, string] | null,
+): Promise<FactStore> {
+  const client = await pgClientOf(root, trx);
+  if (!client) return kyselyStore(trx, load);
+  const inRange = range
+    ? sql` and h.village_code >= ${range[0]} and h.village_code < ${range[1]}`
+    : sql``;
+  const members: MemberSource = {
+    async lookup(idNumbers) {
+      if (idNumbers.length === 0) return [];
+      const { rows } =
+        await sql<Holder>`select ${sql.raw(HOLDER_COLUMNS)} from members m join households h on h.id = m.household_id where m.id_number = any(${idNumbers}::text[])`.execute(
+          trx,
+        );
+      return rows;
+    },
+    async active(idNumbers) {
+      const { rows } =
+        await sql<Holder>`select ${sql.raw(HOLDER_COLUMNS)} from members m join households h on h.id = m.household_id where m.id_number = any(${idNumbers}::text[]) and m.status = 'active'`.execute(
+          trx,
+        );
+      return rows;
+    },
+    async count() {
+      const { rows } = await sql<{
+        n: number;
+      }>`select count(*) as n from members m join households h on h.id = m.household_id where m.id_number is not null${inRange}`.execute(
+        trx,
+      );
+      return Number(rows[0]!.n);
+    },
+    async scan(range, into) {
+      const bounds = range ? [literal(range[0]), literal(range[1])] : [];
+      for await (const r of copyOut(
+        client,
+        scanSql(range, (n) => bounds[n - 1]!),
+      ))
+        into.add(r[0]!, Number(r[1]), Number(r[2]), r[3]!, r[4]!, r[5]!);
+    },
+  };
+  const end = async (ids: readonly number[]) => {
+    if (ids.length === 0) return;
+    await sql`update facts set superseded_at = ${load.at}, superseded_load = ${load.loadId}, superseded_by = null where id = any(${ids}::bigint[])`.execute(
+      trx,
+    );
+  };
+  return {
+    holdersOf: holdersFinder(members, range),
+    async currentFacts(keys) {
+      if (keys.length === 0) return new Map();
+      const { rows } =
+        await sql<CurrentFact>`select ${sql.raw(CURRENT_COLUMNS)} from facts where feed_type = ${load.feedType} and row_key = any(${keys}::text[]) and superseded_at is null`.execute(
+          trx,
+        );
+      return new Map(rows.map((f) => [f.row_key, f]));
+    },
+    async insertRows(rows) {
+      if (rows.length === 0) return;
+      await copyInto(
+        client,
+        "feed_rows",
+        ROW_COLUMNS,
+        copyLines(rows, (r) => rowValues(r, load)),
+      );
+    },
+    async writeFacts(facts) {
+      if (facts.length === 0) return;
+      const replaced: number[] = [];
+      for (const f of facts) if (f.replaces !== null) replaced.push(f.replaces);
+      await end(replaced);
+      await copyInto(
+        client,
+        "facts",
+        FACT_COLUMNS,
+        copyLines(facts, (f) => factValues(f, load)),
+      );
+      if (replaced.length > 0)
+        await sql`update facts o set superseded_by = n.id from facts n where o.id = any(${replaced}::bigint[]) and n.feed_type = o.feed_type and n.row_key = o.row_key and n.superseded_at is null and n.load_id = ${load.loadId}`.execute(
+          trx,
+        );
+    },
+    endFacts: end,
+  };
+}
+
+// ─── Kysely (fallback) ──────────────────────────────────────────────────────────
+
+function kyselyStore(trx: Kysely<DB>, load: LoadContext): FactStore {
+  const repo = createFeedsRepository(trx);
+  return {
+    async holdersOf(idNumbers) {
+      // Always per chunk: a Kysely instance made elsewhere is a test's or a tool's, not a county's.
+      return byIdNumber(await repo.holdersOf(idNumbers));
+    },
+    async currentFacts(keys) {
+      return new Map((await repo.currentFacts(load.feedType, keys)).map((f) => [f.row_key, f]));
+    },
+    async insertRows(rows) {
+      await repo.insertRows(
+        rows.map((r) => ({
+          load_id: load.loadId,
+          row_number: r.row.row,
+          outcome: r.outcome,
+          reason: r.reason,
+          id_number: r.row.idNumber,
+          name: r.row.name,
+          village_code: r.village,
+          vals: r.row.vals,
+        })),
+      );
+    },
+    async writeFacts(facts) {
+      const replaced = facts.filter((f) => f.replaces !== null);
+      await repo.supersede(
+        replaced.map((f) => ({ id: f.replaces!, by: null })),
+        load.loadId,
+        load.at,
+      );
+      const rows = facts.map((f) => ({
+        feed_type: load.feedType,
+        row_key: f.row.key,
+        id_number: f.row.idNumber,
+        member_id: f.holder.id,
+        household_id: f.holder.household_id,
+        village_code: f.holder.village_code,
+        effective_from: f.row.from,
+        effective_to: f.row.to,
+        period: f.row.period,
+        vals: f.row.vals,
+        load_id: load.loadId,
+        file_hash: load.fileHash,
+        file_name: load.fileName,
+        row_number: f.row.row,
+        created_at: load.at,
+        superseded_by: null,
+        superseded_load: null,
+        superseded_at: null,
+      }));
+      if (replaced.length === 0) return repo.insertFactsQuietly(rows);
+      const ids = await repo.insertFacts(rows);
+      await repo.setReplacement(
+        facts.flatMap((f, i) => (f.replaces === null ? [] : [{ old: f.replaces, by: ids[i]! }])),
+      );
+    },
+    async endFacts(ids) {
+      await repo.supersede(
+        ids.map((id) => ({ id, by: null })),
+        load.loadId,
+        load.at,
+      );
+    },
+  };
+}
