@@ -22,7 +22,9 @@ import {
   newMemberState,
   normalizeMember,
   type Problem,
+  parseEvent,
   replay,
+  serializeEvent,
 } from "../../core/household.ts";
 import { ageOn, maskIdNumber, normalizeIdNumber } from "../../core/id-number.ts";
 import {
@@ -152,14 +154,12 @@ function emptyReport(): MergeReport {
   };
 }
 
-/** A copy without null or undefined values (creation events list only what is known). */
-function withoutNulls<T extends object>(o: T): Partial<T> {
-  const out: Record<string, unknown> = {};
-  for (const k in o) {
-    const v = o[k];
-    if (v !== null && v !== undefined) out[k] = v;
-  }
-  return out as Partial<T>;
+/** The stored creation event of a new household whose members got `memberIds`. */
+function createdEventData(s: HouseholdState, memberIds: readonly number[]): string {
+  s.members.forEach((m, k) => {
+    m.id = memberIds[k]!;
+  });
+  return serializeEvent({ kind: "household.created", household: s.household, members: s.members });
 }
 
 /** The state a creation input describes (members normalised, ids not yet known). */
@@ -376,7 +376,7 @@ export function createRegistryService(deps: RegistryDeps) {
         source: meta.source,
         source_ref: meta.sourceRef ?? null,
         reason: meta.reason ?? null,
-        data: JSON.stringify(e),
+        data: serializeEvent(e),
       })),
     );
     await audit(trx, actor, at, events.length === 1 ? events[0]!.kind : "household.update", {
@@ -423,12 +423,7 @@ export function createRegistryService(deps: RegistryDeps) {
           source: meta.source,
           source_ref: meta.sourceRef ?? null,
           reason: meta.reason ?? null,
-          // Nulls are left out: a creation event lists only what is known.
-          data: JSON.stringify({
-            kind: "household.created",
-            household: withoutNulls(s.household),
-            members: s.members.map((m, k) => withoutNulls({ ...m, id: memberIds[k]! })),
-          }),
+          data: createdEventData(s, memberIds),
         };
       },
     );
@@ -847,7 +842,7 @@ export function createRegistryService(deps: RegistryDeps) {
       }
       if (options.asOf) {
         const events = await repo.events(row.id, endOfChinaDay(options.asOf));
-        const state = replay(events.map((e) => JSON.parse(e.data) as HouseholdEvent));
+        const state = replay(events.map((e) => parseEvent(e.data)));
         if (!state)
           throw notFound(`户编号 ${householdNumber} 在 ${options.asOf} 尚未建档`, {
             code: "household_not_yet_created",
@@ -883,7 +878,7 @@ export function createRegistryService(deps: RegistryDeps) {
         });
       }
       const events = await repo.events(row.id);
-      const parsed = events.map((e) => JSON.parse(e.data) as HouseholdEvent);
+      const parsed = events.map((e) => parseEvent(e.data));
       const names = new Map<number, string>();
       for (const s of [replay(parsed)])
         for (const m of s?.members ?? []) names.set(m.id, m.name ?? "");
@@ -1249,7 +1244,7 @@ export function createRegistryService(deps: RegistryDeps) {
       const repo = createRegistryRepository(db);
       const row = await repo.findHousehold(householdNumber, null);
       if (!row) return null;
-      return replay((await repo.events(row.id)).map((e) => JSON.parse(e.data) as HouseholdEvent));
+      return replay((await repo.events(row.id)).map((e) => parseEvent(e.data)));
     },
 
     /** The stored state (rows) of a household, unscoped; for tests and internal flows. */
