@@ -4,6 +4,7 @@
  * state with `applyEvent` and stores both, so replaying a household's events gives its rows
  * again, and replaying those up to a date shows the household as it was then.
  */
+import { chinaDate, endOfChinaDay } from "./dates.ts";
 import { ageOn, checkIdNumber } from "./id-number.ts";
 import {
   HOUSEHOLD_FIELDS,
@@ -294,6 +295,17 @@ export function normalizeMember<T extends Partial<MemberValues>>(m: T): T {
   return normalizeInto({}, m) as T;
 }
 
+/** Today in China (the default of `checkIdNumber`), worked out again when the day is over. */
+let today = { day: "", until: 0 };
+function chinaToday(): string {
+  const now = Date.now();
+  if (now >= today.until) {
+    const day = chinaDate(new Date(now));
+    today = { day, until: Date.parse(endOfChinaDay(day)) };
+  }
+  return today.day;
+}
+
 /** `normalizeMember`, writing into `out` (after what it holds). */
 function normalizeInto(out: Record<string, unknown>, m: object): Record<string, unknown> {
   const values = m as Record<string, unknown>;
@@ -302,7 +314,7 @@ function normalizeInto(out: Record<string, unknown>, m: object): Record<string, 
     out[k] = typeof v === "string" && v.trim() === "" ? null : v;
   }
   if (typeof out.idNumber === "string") {
-    const check = checkIdNumber(out.idNumber);
+    const check = checkIdNumber(out.idNumber, chinaToday());
     out.idNumber = check.normalized;
     if (check.valid && (out.idType ?? "resident_id") !== "other") {
       out.birthDate ??= check.birthDate;

@@ -620,10 +620,21 @@ export class NationalCollector {
   /** The invariants of core/household.ts (head, ID numbers, ages for the relationship…). */
   private checkInvariants(d: HouseholdDraft) {
     // checkHousehold reads absent values as unknown, so the file's values need no padding with
-    // every other field (which costs more than the check on a million rows).
+    // every other field (which costs more than the check on a million rows), and of a member
+    // it reads only these.
     const state = {
       household: d.household,
-      members: d.members.map((m) => ({ ...normalizeMember(m), status: "active" })),
+      members: d.members.map((m) =>
+        normalizeMember<Values>({
+          name: m.name,
+          idType: m.idType,
+          idNumber: m.idNumber,
+          relationship: m.relationship,
+          birthDate: m.birthDate,
+          sex: m.sex,
+          status: "active",
+        }),
+      ),
     } as unknown as HouseholdState;
     for (const p of checkHousehold(state, this.options.today)) {
       // A household without its village is reported by the region check already.
