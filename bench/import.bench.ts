@@ -246,11 +246,15 @@ async function phaseImport(
         seconds,
         rowsPerSecond: report.rows / seconds,
         cpuSeconds: cpuSince(cpu),
-        phases: {
-          read: (at("checking", end) - started) / 1000,
-          check: (at("merging", end) - at("checking", end)) / 1000,
-          merge: (end - at("merging", end)) / 1000,
-        },
+        // A grouped file is read, checked and merged batch by batch: no phases to tell apart.
+        phases:
+          marks.checking === undefined
+            ? undefined
+            : {
+                read: (at("checking", end) - started) / 1000,
+                check: (at("merging", end) - at("checking", end)) / 1000,
+                merge: (end - at("merging", end)) / 1000,
+              },
         peakRssMb: peakRssMb(),
       });
     }
