@@ -90,6 +90,8 @@ export interface HouseholdDraft {
   errors: number;
   /** Texts of household cells already reported as unreadable, by key. */
   badTexts?: Map<string, string>;
+  /** The cell each household column's value was read from (by reader), while the file is read. */
+  cells?: Cell[];
   /** The risk columns 致贫/返贫风险1…5 (joined into `riskFactors` when the file is read). */
   risks?: (string | null)[];
 }
@@ -344,8 +346,15 @@ export class NationalCollector {
     }
     d.members.push(member);
 
-    for (const r of this.householdReaders) {
-      const v = r.parse(cells[r.index] ?? null);
+    const readers = this.householdReaders;
+    d.cells ??= new Array(readers.length);
+    for (let j = 0; j < readers.length; j++) {
+      const r = readers[j]!;
+      const cell = cells[r.index] ?? null;
+      // The cell the household's value was read from, again (the usual case: the household
+      // columns repeated on every member's row): the same value, nothing to parse or compare.
+      if (cell !== null && cell === d.cells[j]) continue;
+      const v = r.parse(cell);
       if (v === null) continue;
       if (v instanceof CellProblem) {
         // The same bad value repeated on every row of the household is one fault.
@@ -360,6 +369,7 @@ export class NationalCollector {
       if (!this.seen(d, r.key)) {
         this.markRow(d, r.key, row.number);
         this.setHousehold(d, r.key, v);
+        d.cells[j] = cell;
       } else if (!d.badTexts?.has(r.key) && this.household(d, r.key) !== v) {
         const first = this.rowOf(d, r.key);
         const was = this.household(d, r.key);
@@ -524,6 +534,7 @@ export class NationalCollector {
         }
       }
       this.classifyExtra(d);
+      d.cells = undefined;
     }
     this.checkIdsAcrossHouseholds(drafts);
     for (const d of drafts) {

@@ -163,6 +163,8 @@ async function copyInto(
     `copy "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) from stdin`,
   );
   const done = finished(stream);
+  // Awaited below; until then a failing COPY must not count as an unhandled rejection.
+  done.catch(() => {});
   await trx.executeQuery({
     sql: stream as unknown as string,
     parameters: [],
