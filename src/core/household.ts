@@ -5,7 +5,7 @@
  * again, and replaying those up to a date shows the household as it was then.
  */
 import { chinaDate, endOfChinaDay } from "./dates.ts";
-import { ageOn, checkIdNumber } from "./id-number.ts";
+import { ageOn, checkIdNumber, normalizeIdNumber } from "./id-number.ts";
 import {
   HOUSEHOLD_FIELDS,
   type HouseholdValues,
@@ -314,11 +314,15 @@ function normalizeInto(out: Record<string, unknown>, m: object): Record<string, 
     out[k] = typeof v === "string" && v.trim() === "" ? null : v;
   }
   if (typeof out.idNumber === "string") {
-    const check = checkIdNumber(out.idNumber, chinaToday());
-    out.idNumber = check.normalized;
-    if (check.valid && (out.idType ?? "resident_id") !== "other") {
-      out.birthDate ??= check.birthDate;
-      out.sex ??= check.sex;
+    // Birth date and sex given (as a national file gives them): the check would only normalise.
+    if (out.birthDate != null && out.sex != null) out.idNumber = normalizeIdNumber(out.idNumber);
+    else {
+      const check = checkIdNumber(out.idNumber, chinaToday());
+      out.idNumber = check.normalized;
+      if (check.valid && (out.idType ?? "resident_id") !== "other") {
+        out.birthDate ??= check.birthDate;
+        out.sex ??= check.sex;
+      }
     }
   }
   return out;
