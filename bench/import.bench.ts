@@ -5,7 +5,7 @@
  * Targets (DESIGN.md): xlsx import ≥ 70 % of the bare read; CSV ≥ 100,000 rows/s.
  *
  *   node --import tsx bench/import.bench.ts [--sizes 100000,1000000] [--engines sqlite,postgres]
- *                                           [--formats xlsx,csv]
+ *                                           [--formats xlsx,csv] [--files-dir DIR]
  *
  * `runImportBench(options)` returns the results, for bench/run.ts. Every measurement runs in a
  * child process of its own (clean heap, its own peak RSS). PostgreSQL is FANGPIN_BENCH_PG
@@ -13,7 +13,15 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
@@ -49,6 +57,11 @@ export interface ImportBenchOptions {
   pgUrl?: string;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * Folder where the generated files are kept and reused by later runs (default: a temporary
+   * folder removed afterwards), so that runs before and after a change read the same bytes.
+   */
+  filesDir?: string;
 }
 
 export interface ImportBenchResult {
@@ -233,11 +246,15 @@ async function phaseImport(
         seconds,
         rowsPerSecond: report.rows / seconds,
         cpuSeconds: cpuSince(cpu),
-        phases: {
-          read: (at("checking", end) - started) / 1000,
-          check: (at("merging", end) - at("checking", end)) / 1000,
-          merge: (end - at("merging", end)) / 1000,
-        },
+        // A grouped file is read, checked and merged batch by batch: no phases to tell apart.
+        phases:
+          marks.checking === undefined
+            ? undefined
+            : {
+                read: (at("checking", end) - started) / 1000,
+                check: (at("merging", end) - at("checking", end)) / 1000,
+                merge: (end - at("merging", end)) / 1000,
+              },
         peakRssMb: peakRssMb(),
       });
     }
@@ -318,7 +335,8 @@ export async function runImportBench(
     log(`PostgreSQL at ${pgUrl} is not reachable: skipped`);
     engines = engines.filter((e) => e !== "postgres");
   }
-  const dir = mkdtempSync(join(os.tmpdir(), "fangpin-bench-files-"));
+  const dir = options.filesDir ?? mkdtempSync(join(os.tmpdir(), "fangpin-bench-files-"));
+  if (options.filesDir) mkdirSync(dir, { recursive: true });
   const results: ImportBenchResult[] = [];
   try {
     for (const size of sizes) {
@@ -331,8 +349,10 @@ export async function runImportBench(
           }
           return rs;
         };
-        log(`${format} file of ${size} rows…`);
-        add(await child(["file", "--size", String(size), "--format", format, "--file", path]));
+        if (!options.filesDir || !existsSync(path)) {
+          log(`${format} file of ${size} rows…`);
+          add(await child(["file", "--size", String(size), "--format", format, "--file", path]));
+        }
         const [bare] = add(await child(["bare", "--format", format, "--file", path]));
         for (const engine of engines) {
           log(`${format} import of ${size} rows into ${engine}…`);
@@ -355,11 +375,11 @@ export async function runImportBench(
             }
           add(rs);
         }
-        rmSync(path, { force: true });
+        if (!options.filesDir) rmSync(path, { force: true });
       }
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!options.filesDir) rmSync(dir, { recursive: true, force: true });
   }
   return results;
 }
@@ -401,6 +421,7 @@ async function main() {
       sizes: { type: "string", default: "100000,1000000" },
       engines: { type: "string", default: "sqlite,postgres" },
       formats: { type: "string", default: "xlsx,csv" },
+      "files-dir": { type: "string" },
     },
     strict: true,
   });
@@ -420,6 +441,7 @@ async function main() {
     sizes: values.sizes.split(",").map(Number),
     engines: values.engines.split(",") as Engine[],
     formats: values.formats.split(",") as Format[],
+    filesDir: values["files-dir"],
   });
   process.stdout.write(`${importBenchTable(results)}\n`);
 }

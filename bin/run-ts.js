@@ -10,5 +10,7 @@ if (!file) {
   console.error("usage: run-ts.js <file.ts> [args…]");
   process.exit(2);
 }
-process.argv.splice(2, 1);
+// The script stands where node puts a script it runs itself (`process.argv[1]`), so that a
+// module can tell whether it is the entry point.
+process.argv.splice(1, 2, resolve(file));
 await import(pathToFileURL(resolve(file)).href);

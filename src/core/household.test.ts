@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   activeMembers,
   applyEvent,
+  CREATED_EVENT_KEYS,
   checkHousehold,
   diff,
   emptyHousehold,
@@ -12,10 +13,26 @@ import {
   type MemberState,
   normalizeMember,
   type Problem,
+  parseEvent,
   replay,
+  serializeEvent,
 } from "./household.ts";
 import { makeIdNumber } from "./id-number.ts";
-import type { MemberValues } from "./registry-fields.ts";
+import { HOUSEHOLD_FIELDS, MEMBER_FIELDS, type MemberValues } from "./registry-fields.ts";
+
+/** The positions of creation events as first stored (2026-11-22): a copy, not the list itself. */
+const STORED_HOUSEHOLD_KEYS =
+  "householdNumber villageCode groupName householdType monitoringCategory riskFactors identifiedMonth riskEliminated eliminatedMonth eliminationMethod safetyNet perCapitaIncome wageIncome businessIncome propertyIncome transferIncome businessCosts compliantExpense dangerousHouse housingGrade houseArea safeWater electricity hardenedRoad roadDistance sanitaryToilet arableLand forestLand grainForGreenLand orchardLand pastureLand waterSurface phone collectorName collectorPhone remarks extra".split(
+    " ",
+  );
+const STORED_MEMBER_KEYS =
+  "id position status removedReason removedOn extra name idType idNumber sex ethnicity birthDate relationship phone education schoolStatus outOfSchool notEnrolledReason dropoutReason health laborSkill workLocation publicWelfareJob publicWelfareJobMonths insResidentMedical insEmployeeMedical insSeriousIllness medicalAssistance insResidentPension insEmployeePension dibao tekun".split(
+    " ",
+  );
+
+function withoutNulls(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
+}
 
 const TODAY = "2025-06-15";
 const VILLAGE = "360726100201";
@@ -103,6 +120,36 @@ describe("applyEvent and replay", () => {
       step = applyEvent(step, list[i]!);
       expect(replay(list.slice(0, i + 1))).toEqual(step);
     }
+  });
+
+  it("stores events so that they replay the same, the compact creation event and the older named one", () => {
+    const { list } = events();
+    const initial = list[0] as Extract<HouseholdEvent, { kind: "household.created" }>;
+    initial.household.extra = { 帮扶责任人: "王五" };
+    initial.members[1]!.extra = { 备注: "外出务工" };
+    const stored = list.map(serializeEvent);
+    expect(replay(stored.map(parseEvent))).toEqual(replay(list));
+    // The creation event holds values at fixed positions, not under their names…
+    expect(stored[0]).not.toContain("householdNumber");
+    expect(stored[0]!.length).toBeLessThan(JSON.stringify(initial).length / 2);
+    // …and a creation event written before (named values, nulls left out) still reads.
+    const named = JSON.stringify({
+      kind: "household.created",
+      household: withoutNulls(initial.household),
+      members: initial.members.map(withoutNulls),
+    });
+    expect(replay([named, ...stored.slice(1)].map(parseEvent))).toEqual(replay(list));
+  });
+
+  it("has a stored position for every field, and never moves one", () => {
+    const { household, member } = CREATED_EVENT_KEYS;
+    for (const f of HOUSEHOLD_FIELDS) expect(household).toContain(f.key);
+    for (const f of MEMBER_FIELDS) expect(member).toContain(f.key);
+    for (const k of ["id", "position", "status", "removedReason", "removedOn", "extra"])
+      expect(member).toContain(k);
+    // Events already stored read their values by these positions: the lists only grow at the end.
+    expect(household.slice(0, 37)).toEqual(STORED_HOUSEHOLD_KEYS);
+    expect(member.slice(0, 32)).toEqual(STORED_MEMBER_KEYS);
   });
 
   it("applies each kind of event", () => {

@@ -4,7 +4,8 @@
  * state with `applyEvent` and stores both, so replaying a household's events gives its rows
  * again, and replaying those up to a date shows the household as it was then.
  */
-import { ageOn, checkIdNumber } from "./id-number.ts";
+import { chinaDate, endOfChinaDay } from "./dates.ts";
+import { ageOn, checkIdNumber, normalizeIdNumber } from "./id-number.ts";
 import {
   HOUSEHOLD_FIELDS,
   type HouseholdValues,
@@ -92,6 +93,147 @@ function newValues(changes: Changes): Record<string, unknown> {
   return Object.fromEntries(Object.entries(changes).map(([k, [, v]]) => [k, v]));
 }
 
+// ─── stored form of events ─────────────────────────────────────────────────────
+
+/**
+ * Keys of a household's values in a stored creation event, in order. APPEND ONLY: an event
+ * stores its values at these positions, so a key never moves or goes away (a new field is added
+ * at the end; events written before it simply have no value there, which reads as null).
+ */
+const CREATED_HOUSEHOLD_KEYS: readonly string[] = Object.freeze([
+  "householdNumber",
+  "villageCode",
+  "groupName",
+  "householdType",
+  "monitoringCategory",
+  "riskFactors",
+  "identifiedMonth",
+  "riskEliminated",
+  "eliminatedMonth",
+  "eliminationMethod",
+  "safetyNet",
+  "perCapitaIncome",
+  "wageIncome",
+  "businessIncome",
+  "propertyIncome",
+  "transferIncome",
+  "businessCosts",
+  "compliantExpense",
+  "dangerousHouse",
+  "housingGrade",
+  "houseArea",
+  "safeWater",
+  "electricity",
+  "hardenedRoad",
+  "roadDistance",
+  "sanitaryToilet",
+  "arableLand",
+  "forestLand",
+  "grainForGreenLand",
+  "orchardLand",
+  "pastureLand",
+  "waterSurface",
+  "phone",
+  "collectorName",
+  "collectorPhone",
+  "remarks",
+  "extra",
+]);
+
+/** Keys of a member's values in a stored creation event, in order. APPEND ONLY, as above. */
+const CREATED_MEMBER_KEYS: readonly string[] = Object.freeze([
+  "id",
+  "position",
+  "status",
+  "removedReason",
+  "removedOn",
+  "extra",
+  "name",
+  "idType",
+  "idNumber",
+  "sex",
+  "ethnicity",
+  "birthDate",
+  "relationship",
+  "phone",
+  "education",
+  "schoolStatus",
+  "outOfSchool",
+  "notEnrolledReason",
+  "dropoutReason",
+  "health",
+  "laborSkill",
+  "workLocation",
+  "publicWelfareJob",
+  "publicWelfareJobMonths",
+  "insResidentMedical",
+  "insEmployeeMedical",
+  "insSeriousIllness",
+  "medicalAssistance",
+  "insResidentPension",
+  "insEmployeePension",
+  "dibao",
+  "tekun",
+]);
+
+/** The stored key lists, for the test that every field has a place in them. */
+export const CREATED_EVENT_KEYS = {
+  household: CREATED_HOUSEHOLD_KEYS,
+  member: CREATED_MEMBER_KEYS,
+};
+
+/** Values at the keys' positions, without the trailing nulls. */
+function positional(keys: readonly string[], values: Record<string, unknown>): unknown[] {
+  let n = keys.length;
+  while (n > 0 && (values[keys[n - 1]!] ?? null) === null) n--;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = values[keys[i]!] ?? null;
+  return out;
+}
+
+/** Values read back from positions into `into` (absent positions are left as `into` has them). */
+function fromPositional(
+  keys: readonly string[],
+  values: readonly unknown[],
+  into: Record<string, unknown>,
+) {
+  for (let i = 0; i < values.length && i < keys.length; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) into[keys[i]!] = v;
+  }
+  return into;
+}
+
+/**
+ * The stored text of an event (household_events.data). A creation event, the largest by far (it
+ * holds every value of the household and its members), is stored compactly: values at fixed
+ * positions (`CREATED_*_KEYS`) instead of under their names, so about a third of the size;
+ * `parseEvent` reads both this and the older named form.
+ */
+export function serializeEvent(event: HouseholdEvent): string {
+  if (event.kind !== "household.created") return JSON.stringify(event);
+  return JSON.stringify({
+    kind: event.kind,
+    h: positional(CREATED_HOUSEHOLD_KEYS, event.household as unknown as Record<string, unknown>),
+    m: event.members.map((m) =>
+      positional(CREATED_MEMBER_KEYS, m as unknown as Record<string, unknown>),
+    ),
+  });
+}
+
+/** An event from its stored text, in either form of a creation event (absent values left out). */
+export function parseEvent(data: string): HouseholdEvent {
+  const e = JSON.parse(data) as
+    | HouseholdEvent
+    | { kind: "household.created"; h: unknown[]; m: unknown[][] };
+  if (e.kind !== "household.created" || !("h" in e)) return e as HouseholdEvent;
+  return {
+    kind: "household.created",
+    household: fromPositional(CREATED_HOUSEHOLD_KEYS, e.h, {}) as HouseholdState["household"],
+    members: e.m.map((m) => fromPositional(CREATED_MEMBER_KEYS, m, {}) as unknown as MemberState),
+  };
+}
+
 /** Folds events, oldest first, into a state; null when there are none. */
 export function replay(events: readonly HouseholdEvent[]): HouseholdState | null {
   let state: HouseholdState | null = null;
@@ -153,6 +295,17 @@ export function normalizeMember<T extends Partial<MemberValues>>(m: T): T {
   return normalizeInto({}, m) as T;
 }
 
+/** Today in China (the default of `checkIdNumber`), worked out again when the day is over. */
+let today = { day: "", until: 0 };
+function chinaToday(): string {
+  const now = Date.now();
+  if (now >= today.until) {
+    const day = chinaDate(new Date(now));
+    today = { day, until: Date.parse(endOfChinaDay(day)) };
+  }
+  return today.day;
+}
+
 /** `normalizeMember`, writing into `out` (after what it holds). */
 function normalizeInto(out: Record<string, unknown>, m: object): Record<string, unknown> {
   const values = m as Record<string, unknown>;
@@ -161,11 +314,15 @@ function normalizeInto(out: Record<string, unknown>, m: object): Record<string, 
     out[k] = typeof v === "string" && v.trim() === "" ? null : v;
   }
   if (typeof out.idNumber === "string") {
-    const check = checkIdNumber(out.idNumber);
-    out.idNumber = check.normalized;
-    if (check.valid && (out.idType ?? "resident_id") !== "other") {
-      out.birthDate ??= check.birthDate;
-      out.sex ??= check.sex;
+    // Birth date and sex given (as a national file gives them): the check would only normalise.
+    if (out.birthDate != null && out.sex != null) out.idNumber = normalizeIdNumber(out.idNumber);
+    else {
+      const check = checkIdNumber(out.idNumber, chinaToday());
+      out.idNumber = check.normalized;
+      if (check.valid && (out.idType ?? "resident_id") !== "other") {
+        out.birthDate ??= check.birthDate;
+        out.sex ??= check.sex;
+      }
     }
   }
   return out;

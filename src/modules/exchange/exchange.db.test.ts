@@ -533,15 +533,15 @@ describeEachEngine("national import", (database) => {
   it("leaves the database as it was when the import crashes midway", async () => {
     const d = database();
     const real = createRegistryService({ db: d.db, engine: d.engine, now });
+    const crash = (done: number) => {
+      if (done > 0) throw new Error("disk full");
+    };
     const crashing: typeof real = {
       ...real,
       merge: (actor, inputs, meta, options) =>
-        real.merge(actor, inputs, meta, {
-          ...options,
-          onProgress: (done) => {
-            if (done > 0) throw new Error("disk full");
-          },
-        }),
+        real.merge(actor, inputs, meta, { ...options, onProgress: crash }),
+      mergeSession: (trx, actor, meta, options) =>
+        real.mergeSession(trx, actor, meta, { ...options, onProgress: crash }),
     };
     const exchange = createExchangeService({ db: d.db, engine: d.engine, now, registry: crashing });
     const existing = next();
@@ -563,6 +563,82 @@ describeEachEngine("national import", (database) => {
     expect(await counts(d)).toEqual(before);
     const after = await s.registry.get(SYSTEM_ACTOR, existing.household.householdNumber!);
     expect(after.household).toMatchObject({ version, wageIncome: 2_400_000 });
+  });
+
+  it("checks and merges a grouped file batch by batch as a whole file, and reads files that are not grouped", async () => {
+    const d = database();
+    const batched = createExchangeService({ db: d.db, engine: d.engine, now, importBatch: 1 });
+    const opts = { county: "360726" } as const;
+    // Four households; the fourth holds an ID number of the first (found two batches later),
+    // the second has a bad cell.
+    const hs = [next(), next(), next(), next()];
+    hs[3]!.members[1]!.idNumber = hs[0]!.members[2]!.idNumber;
+    const rows = hs.flatMap((h) => rowsOf(h));
+    rows[4]!.是否危房户 = "有";
+    const path = file();
+    await writeWorkbook(path, rows);
+    const before = await counts(d);
+    const whole = await s.exchange.importNational(SYSTEM_ACTOR, path, { ...opts, dryRun: true });
+    const inBatches = await batched.importNational(SYSTEM_ACTOR, path, { ...opts, dryRun: true });
+    const same = (r: typeof whole) => ({ ...r, seconds: 0 });
+    expect(same(inBatches)).toEqual(same(whole));
+    expect(whole.households).toEqual({ created: 1, updated: 0, unchanged: 0, rejected: 3 });
+    expect(new Set(whole.errors.map((e) => e.code))).toEqual(
+      new Set(["id_number_in_two_households", "flag_invalid"]),
+    );
+    expect(await counts(d)).toEqual(before);
+    const real = await batched.importNational(SYSTEM_ACTOR, path, opts);
+    expect(same(real)).toEqual({ ...same(whole), dryRun: false, committed: true });
+    expect((await counts(d)).households - before.households).toBe(1);
+
+    // atomic all: a fault in the last batch undoes the batches written before it.
+    const [a, b, c] = [next(), next(), next()];
+    const allRows = [a, b, c].flatMap((h) => rowsOf(h));
+    allRows.at(-1)!.证件号码 = "3607261980";
+    const allPath = file("csv");
+    await writeCsv(allPath, allRows);
+    const atomic = await batched.importNational(SYSTEM_ACTOR, allPath, {
+      ...opts,
+      atomic: "all",
+    });
+    expect(atomic).toMatchObject({
+      committed: false,
+      households: { created: 0, updated: 0, unchanged: 0, rejected: 3 },
+      members: { created: 0, rejected: 9 },
+    });
+    expect((await counts(d)).households - before.households).toBe(1);
+    // Corrected, it is written batch by batch; once more, nothing changes.
+    allRows.at(-1)!.证件号码 = c.members[2]!.idNumber!;
+    await writeCsv(allPath, allRows);
+    const fixed = await batched.importNational(SYSTEM_ACTOR, allPath, opts);
+    expect(fixed).toMatchObject({
+      errors: [],
+      households: { created: 3 },
+      members: { created: 9 },
+    });
+    const after = await counts(d);
+    expect(after.households - before.households).toBe(4);
+    expect(after.events - before.events).toBe(4);
+    const again = await batched.importNational(SYSTEM_ACTOR, allPath, opts);
+    expect(again.households).toEqual({ created: 0, updated: 0, unchanged: 3, rejected: 0 });
+    expect(await counts(d)).toEqual(after);
+
+    // A household's rows apart: read as a whole file, the same households as when grouped.
+    const [e, f] = [next(), next()];
+    const [e1, e2, e3] = rowsOf(e);
+    const apart = file("csv");
+    await writeCsv(apart, [e1!, e2!, ...rowsOf(f), e3!]);
+    const scattered = await batched.importNational(SYSTEM_ACTOR, apart, opts);
+    expect(scattered).toMatchObject({
+      errors: [],
+      households: { created: 2, rejected: 0 },
+      members: { created: 6 },
+    });
+    const stored = await s.registry.get(SYSTEM_ACTOR, e.household.householdNumber!, {
+      unmask: true,
+    });
+    expect(stored.members.map((m) => m.idNumber)).toEqual(e.members.map((m) => m.idNumber));
+    expect((await counts(d)).households - after.households).toBe(2);
   });
 
   it("resolves the county from the 县 column, or says it cannot", async () => {

@@ -19,15 +19,32 @@ import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
 import { type Actor, assertCan, inScope, scopeRange } from "../auth/index.ts";
 import { ancestorCodes } from "../regions/index.ts";
-import { createRegistryService, type RegistryService } from "../registry/index.ts";
-import { createExchangeRepository, fieldValue, type Keyset } from "./exchange.repository.ts";
+import {
+  createRegistryService,
+  type MergeOutcome,
+  type RegistryService,
+} from "../registry/index.ts";
+import {
+  createExchangeRepository,
+  type ExchangeRepository,
+  fieldValue,
+  type Keyset,
+} from "./exchange.repository.ts";
 import { exportColumns, nationalRow, nationalWriter } from "./national.format.ts";
-import { type Cell, cellText, type FileFormat, openSheet } from "./national.reader.ts";
+import {
+  type Cell,
+  cellText,
+  type FileFormat,
+  type OpenedSheet,
+  openSheet,
+  type SheetRow,
+} from "./national.reader.ts";
 import { CountyRegions, countyKeys } from "./national.regions.ts";
 import {
   type HouseholdDraft,
   MissingColumns,
   NationalCollector,
+  NotGrouped,
   type RegionResolution,
   type RegionText,
   type RowProblem,
@@ -47,6 +64,8 @@ export interface ExchangeDeps {
    * assistance module's measures; they replace the stored extra attributes on export.
    */
   assistanceColumns?: (ids: number[]) => Promise<Map<number, Record<string, string>>>;
+  /** Households checked and merged per step of an import of a grouped file (default 2000). */
+  importBatch?: number;
 }
 
 export interface Counts {
@@ -128,7 +147,7 @@ export function createExchangeService(deps: ExchangeDeps) {
   const today = () => chinaDate(now());
 
   /** Region names of a file resolved within the county (or the user's scope). */
-  function regionResolver(actor: Actor, county: string | null) {
+  function regionResolver(actor: Actor, county: string | null, repo: ExchangeRepository) {
     const counties = new Map<string, Promise<CountyRegions | null>>();
     const load = (code: string) => {
       let p = counties.get(code);
@@ -257,22 +276,27 @@ export function createExchangeService(deps: ExchangeDeps) {
     assertCan(actor, "household.create");
     assertCan(actor, "household.update");
     const started = performance.now();
-    const atomic = options.atomic ?? "household";
-    const dryRun = options.dryRun ?? false;
-    const file = options.fileName ?? basename(path);
     const county = await contextCounty(actor, options.county);
-    const progress = (phase: ImportProgress["phase"], fraction: number, rows: number) =>
-      options.onProgress?.({ phase, fraction: Math.min(1, fraction), rows });
-
-    let bytesFraction = 0;
-    const sheet = await openSheet(path, {
-      onBytes: (read, total) => {
-        bytesFraction = total > 0 ? read / total : 1;
-      },
-    });
-    let collector: NationalCollector;
     try {
-      collector = new NationalCollector(sheet.columns, { today: today() });
+      return await importGrouped(actor, path, options, county, started);
+    } catch (e) {
+      if (!(e instanceof NotGrouped)) throw e;
+      // Not grouped by household (or an ID number of a household already merged turns up
+      // again): everything was rolled back; read the whole file first instead.
+      return importWhole(actor, path, options, county, started);
+    }
+  }
+
+  /** The file opened and a collector for its columns (`column_missing` when it cannot be). */
+  async function openCollector(path: string, batches: boolean, bytes: (fraction: number) => void) {
+    const sheet = await openSheet(path, {
+      onBytes: (read, total) => bytes(total > 0 ? read / total : 1),
+    });
+    try {
+      return {
+        sheet,
+        collector: new NationalCollector(sheet.columns, { today: today(), batches }),
+      };
     } catch (e) {
       sheet.close();
       if (e instanceof MissingColumns)
@@ -282,6 +306,129 @@ export function createExchangeService(deps: ExchangeDeps) {
         });
       throw e;
     }
+  }
+
+  const unreadable = (e: unknown) =>
+    invalid(`读取文件时出错：${e instanceof Error ? e.message : String(e)}`, {
+      code: "file_unreadable",
+      cause: e,
+    });
+
+  const importBatch = deps.importBatch ?? 2000;
+
+  /**
+   * An import of a file grouped by household (as the national system exports): households are
+   * checked and merged batch by batch as the file is read, in one transaction, so memory holds
+   * a batch, not the file. Throws `NotGrouped` (and rolls back) when the file is not grouped.
+   */
+  async function importGrouped(
+    actor: Actor,
+    path: string,
+    options: ImportOptions,
+    county: string | null,
+    started: number,
+  ): Promise<ImportReport> {
+    const atomic = options.atomic ?? "household";
+    const dryRun = options.dryRun ?? false;
+    const file = options.fileName ?? basename(path);
+    const meta = { source: "import", sourceRef: file } as const;
+    const progress = (phase: ImportProgress["phase"], fraction: number, rows: number) =>
+      options.onProgress?.({ phase, fraction: Math.min(1, fraction), rows });
+    let bytesFraction = 0;
+    const { sheet, collector } = await openCollector(path, true, (f) => {
+      bytesFraction = f;
+    });
+    const fileErrors = () => collector.problems.some((p) => p.severity === "error");
+    const households: Counts = { created: 0, updated: 0, unchanged: 0, rejected: 0 };
+    const members: Counts = { created: 0, updated: 0, unchanged: 0, rejected: 0 };
+    let total = 0;
+    let totalMembers = 0;
+    try {
+      const merged = await db.transaction().execute(async (trx) => {
+        const resolve = regionResolver(actor, county, createExchangeRepository(trx));
+        const merging = registry.mergeSession(trx, actor, meta, { dryRun, atomic });
+        const flush = async (batch: readonly HouseholdDraft[]) => {
+          if (batch.length === 0) return;
+          const drafts = await collector.finishBatch(batch, resolve);
+          const accepted = drafts.filter((d) => d.errors === 0);
+          const refused = drafts.filter((d) => d.errors > 0);
+          if (atomic === "all" && fileErrors()) merging.reject();
+          const outcomes = await merging.add(accepted.map(NationalCollector.toInput));
+          addOutcomes(collector, accepted, outcomes);
+          if (refused.length > 0) {
+            const dry = await merging.add(refused.map(NationalCollector.toInput), {
+              dryRun: true,
+            });
+            addDatabaseProblems(collector, refused, dry);
+          }
+          households.rejected += refused.length;
+          for (const d of refused) members.rejected += d.members.length;
+          total += drafts.length;
+          for (const d of drafts) totalMembers += d.members.length;
+          collector.release(drafts);
+        };
+        const rows = sheet.rows[Symbol.asyncIterator]();
+        for (;;) {
+          let next: IteratorResult<SheetRow>;
+          try {
+            next = await rows.next();
+          } catch (e) {
+            throw unreadable(e);
+          }
+          if (next.done) break;
+          collector.add(next.value);
+          if (collector.rows % 2000 === 0)
+            progress("reading", bytesFraction * 0.95, collector.rows);
+          if (collector.held > importBatch) await flush(collector.complete());
+        }
+        progress("merging", 0.95, collector.rows);
+        await flush(collector.drafts());
+        if (atomic === "all" && fileErrors()) merging.reject();
+        return merging.finish();
+      });
+      for (const k of ["created", "updated", "unchanged", "rejected"] as const) {
+        households[k] += merged.households[k];
+        members[k] += merged.members[k];
+      }
+      const allRejected = atomic === "all" && (fileErrors() || households.rejected > 0);
+      if (allRejected) {
+        households.created = households.updated = households.unchanged = 0;
+        households.rejected = total;
+        members.created = members.updated = members.unchanged = 0;
+        members.rejected = totalMembers;
+      }
+      progress("done", 1, collector.rows);
+      return report(file, sheet, collector, {
+        dryRun,
+        atomic,
+        committed: merged.committed && !allRejected && !dryRun,
+        households,
+        members,
+        started,
+      });
+    } finally {
+      sheet.close();
+    }
+  }
+
+  /** The import holding the whole file's households until the merge (any row order). */
+  async function importWhole(
+    actor: Actor,
+    path: string,
+    options: ImportOptions,
+    county: string | null,
+    started: number,
+  ): Promise<ImportReport> {
+    const atomic = options.atomic ?? "household";
+    const dryRun = options.dryRun ?? false;
+    const file = options.fileName ?? basename(path);
+    const progress = (phase: ImportProgress["phase"], fraction: number, rows: number) =>
+      options.onProgress?.({ phase, fraction: Math.min(1, fraction), rows });
+
+    let bytesFraction = 0;
+    const { sheet, collector } = await openCollector(path, false, (f) => {
+      bytesFraction = f;
+    });
     try {
       for await (const row of sheet.rows) {
         collector.add(row);
@@ -289,13 +436,10 @@ export function createExchangeService(deps: ExchangeDeps) {
       }
     } catch (e) {
       sheet.close();
-      throw invalid(`读取文件时出错：${e instanceof Error ? e.message : String(e)}`, {
-        code: "file_unreadable",
-        cause: e,
-      });
+      throw unreadable(e);
     }
     progress("checking", 0.7, collector.rows);
-    const drafts = await collector.finish(regionResolver(actor, county));
+    const drafts = await collector.finish(regionResolver(actor, county, repo));
     const accepted = drafts.filter((d) => d.errors === 0);
     const refused = drafts.filter((d) => d.errors > 0);
     const fileErrors = () => collector.problems.some((p) => p.severity === "error");
@@ -308,22 +452,13 @@ export function createExchangeService(deps: ExchangeDeps) {
       onProgress: (done, total) =>
         progress("merging", 0.75 + (total > 0 ? (0.25 * done) / total : 0), collector.rows),
     });
-    merged.outcomes.forEach((o) => {
-      const d = accepted[o.index]!;
-      for (const p of o.problems) collector.addHouseholdProblem(d, p);
-      for (const missing of o.missingMembers) {
-        collector.addHouseholdProblem(
-          d,
-          {
-            code: "member_missing",
-            field: "householdNumber",
-            message: `系统中该户还有成员${missing.name}（证件号码 ${missing.idNumber}），本文件中没有。该成员不会被删除；如已去世、迁出，请在系统中办理减员`,
-          },
-          "warning",
-        );
-      }
-    });
-    if (refused.length > 0) await reportDatabaseProblems(actor, collector, refused, meta);
+    addOutcomes(collector, accepted, merged.outcomes);
+    if (refused.length > 0) {
+      const dry = await registry.merge(actor, refused.map(NationalCollector.toInput), meta, {
+        dryRun: true,
+      });
+      addDatabaseProblems(collector, refused, dry.outcomes);
+    }
 
     const households = { ...merged.households };
     const members = { ...merged.members };
@@ -337,42 +472,84 @@ export function createExchangeService(deps: ExchangeDeps) {
       members.rejected = drafts.reduce((n, d) => n + d.members.length, 0);
     }
     progress("done", 1, collector.rows);
-    return {
-      file,
-      format: sheet.format,
+    return report(file, sheet, collector, {
       dryRun,
       atomic,
       committed: merged.committed && !allRejected && !dryRun,
-      headerRow: sheet.headerRow,
-      rows: collector.rows,
       households,
       members,
-      errors: sortProblems(collector.problems, sheet.headers).map((p) => ({
-        ...p,
-        town: collector.townOf(p.household),
-      })),
-      extraColumns: collector.extraHeaders,
-      seconds: (performance.now() - started) / 1000,
-    };
+      started,
+    });
+  }
+
+  /** The merge's problems and missing members, at the households' rows. */
+  function addOutcomes(
+    collector: NationalCollector,
+    drafts: readonly HouseholdDraft[],
+    outcomes: readonly MergeOutcome[],
+  ) {
+    for (const o of outcomes) {
+      const d = drafts[o.index]!;
+      for (const p of o.problems) collector.addHouseholdProblem(d, p);
+      for (const missing of o.missingMembers) {
+        collector.addHouseholdProblem(
+          d,
+          {
+            code: "member_missing",
+            field: "householdNumber",
+            message: `系统中该户还有成员${missing.name}（证件号码 ${missing.idNumber}），本文件中没有。该成员不会被删除；如已去世、迁出，请在系统中办理减员`,
+          },
+          "warning",
+        );
+      }
+    }
   }
 
   /**
    * Households refused for their own faults are checked against the database too (in a dry
    * run), so one report shows an ID number that belongs to another household as well.
    */
-  async function reportDatabaseProblems(
-    actor: Actor,
+  function addDatabaseProblems(
     collector: NationalCollector,
-    refused: HouseholdDraft[],
-    meta: { source: "import"; sourceRef: string },
+    refused: readonly HouseholdDraft[],
+    outcomes: readonly MergeOutcome[],
   ) {
-    const dry = await registry.merge(actor, refused.map(NationalCollector.toInput), meta, {
-      dryRun: true,
-    });
-    for (const o of dry.outcomes) {
+    for (const o of outcomes) {
       for (const p of o.problems)
         if (DATABASE_CODES.has(p.code)) collector.addHouseholdProblem(refused[o.index]!, p);
     }
+  }
+
+  function report(
+    file: string,
+    sheet: OpenedSheet,
+    collector: NationalCollector,
+    r: {
+      dryRun: boolean;
+      atomic: Atomicity;
+      committed: boolean;
+      households: Counts;
+      members: Counts;
+      started: number;
+    },
+  ): ImportReport {
+    return {
+      file,
+      format: sheet.format,
+      dryRun: r.dryRun,
+      atomic: r.atomic,
+      committed: r.committed,
+      headerRow: sheet.headerRow,
+      rows: collector.rows,
+      households: r.households,
+      members: r.members,
+      errors: sortProblems(collector.problems, sheet.headers).map((p) => ({
+        ...p,
+        town: collector.townOf(p.household),
+      })),
+      extraColumns: collector.extraHeaders,
+      seconds: (performance.now() - r.started) / 1000,
+    };
   }
 
   // ─── export ──────────────────────────────────────────────────────────────────

@@ -90,6 +90,8 @@ export interface HouseholdDraft {
   errors: number;
   /** Texts of household cells already reported as unreadable, by key. */
   badTexts?: Map<string, string>;
+  /** The cell each household column's value was read from (by reader), while the file is read. */
+  cells?: Cell[];
   /** The risk columns 致贫/返贫风险1…5 (joined into `riskFactors` when the file is read). */
   risks?: (string | null)[];
 }
@@ -165,6 +167,21 @@ const INCOME_KEYS = [
 export interface CollectorOptions {
   /** Today (YYYY-MM-DD), for ID-number birth dates in the future and ages. */
   today: string;
+  /**
+   * Households are checked and let go batch by batch as the file is read (`complete`,
+   * `finishBatch`, `release`): the file must hold each household's rows together, as the
+   * national export does. `add` and `finishBatch` throw `NotGrouped` when it does not (a
+   * household's rows resume after other households', or an ID number of a household already
+   * let go turns up in another household): the caller starts over holding the whole file.
+   */
+  batches?: boolean;
+}
+
+/** The file is not grouped by household (see `CollectorOptions.batches`). */
+export class NotGrouped extends Error {
+  constructor(readonly household: string) {
+    super(`户编号 ${household} 的行不相邻`);
+  }
 }
 
 /**
@@ -183,6 +200,13 @@ export class NationalCollector {
   private readonly flagged = new Set<string>();
   private readonly hasRiskColumns: boolean;
   private rowCount = 0;
+  /** With `batches`: the household of the last row, households let go, their problems' towns. */
+  private lastNumber: string | null = null;
+  private readonly released = new Set<string>();
+  private readonly withProblems = new Set<string>();
+  private readonly towns = new Map<string, string>();
+  /** First household and row of each ID number (across batches). */
+  private readonly firstOfId = new Map<string, { number: string; row: number }>();
   /**
    * Every member (household) object starts as a copy of one with all the file's keys: objects
    * that grow key by key past a dozen properties fall into V8's dictionary mode, which costs
@@ -271,6 +295,7 @@ export class NationalCollector {
     if (severity === "error" && this.flagged.has(at)) return;
     if (severity === "error") this.flagged.add(at);
     this.problems.push({ row, column, code, message, household, severity });
+    this.withProblems.add(household);
     if (severity === "error") {
       const d = this.households.get(household);
       if (d) d.errors++;
@@ -293,6 +318,10 @@ export class NationalCollector {
       return;
     }
     let d = this.households.get(number);
+    if (this.options.batches && number !== this.lastNumber) {
+      if (d || this.released.has(number)) throw new NotGrouped(number);
+      this.lastNumber = number;
+    }
     if (!d) {
       d = {
         number,
@@ -317,8 +346,15 @@ export class NationalCollector {
     }
     d.members.push(member);
 
-    for (const r of this.householdReaders) {
-      const v = r.parse(cells[r.index] ?? null);
+    const readers = this.householdReaders;
+    d.cells ??= new Array(readers.length);
+    for (let j = 0; j < readers.length; j++) {
+      const r = readers[j]!;
+      const cell = cells[r.index] ?? null;
+      // The cell the household's value was read from, again (the usual case: the household
+      // columns repeated on every member's row): the same value, nothing to parse or compare.
+      if (cell !== null && cell === d.cells[j]) continue;
+      const v = r.parse(cell);
       if (v === null) continue;
       if (v instanceof CellProblem) {
         // The same bad value repeated on every row of the household is one fault.
@@ -333,6 +369,7 @@ export class NationalCollector {
       if (!this.seen(d, r.key)) {
         this.markRow(d, r.key, row.number);
         this.setHousehold(d, r.key, v);
+        d.cells[j] = cell;
       } else if (!d.badTexts?.has(r.key) && this.household(d, r.key) !== v) {
         const first = this.rowOf(d, r.key);
         const was = this.household(d, r.key);
@@ -433,7 +470,7 @@ export class NationalCollector {
 
   /** The 乡 a household's rows name (as written), for filtering a report by town. */
   townOf(household: string): string {
-    return this.households.get(household)?.region.town ?? "";
+    return this.households.get(household)?.region.town ?? this.towns.get(household) ?? "";
   }
 
   /** Households in the order their first row appears. */
@@ -441,12 +478,40 @@ export class NationalCollector {
     return [...this.households.values()];
   }
 
+  /** Households held (read and not let go). */
+  get held(): number {
+    return this.households.size;
+  }
+
+  /** With `batches`: the households held whose rows are complete (all but the last row's). */
+  complete(): HouseholdDraft[] {
+    const out: HouseholdDraft[] = [];
+    for (const d of this.households.values()) if (d.number !== this.lastNumber) out.push(d);
+    return out;
+  }
+
+  /** Lets checked and merged households go (only their towns stay, for the report's problems). */
+  release(drafts: readonly HouseholdDraft[]) {
+    for (const d of drafts) {
+      if (this.withProblems.has(d.number)) this.towns.set(d.number, d.region.town);
+      this.households.delete(d.number);
+      this.released.add(d.number);
+    }
+  }
+
   /**
    * Resolves regions and runs the whole-household and whole-file checks. Returns the
    * households in file order; `errors > 0` marks the rejected ones.
    */
-  async finish(resolve: RegionResolver): Promise<HouseholdDraft[]> {
-    const drafts = this.drafts();
+  async finish(resolve: RegionResolver): Promise<readonly HouseholdDraft[]> {
+    return this.finishBatch(this.drafts(), resolve);
+  }
+
+  /** `finish` for some of the households (with `batches`: complete ones, in file order). */
+  async finishBatch(
+    drafts: readonly HouseholdDraft[],
+    resolve: RegionResolver,
+  ): Promise<readonly HouseholdDraft[]> {
     await this.resolveRegions(drafts, resolve);
     const householdColumns = new Set(
       this.householdReaders.map((r) => r.key).filter((k) => !k.startsWith("region.")),
@@ -469,6 +534,7 @@ export class NationalCollector {
         }
       }
       this.classifyExtra(d);
+      d.cells = undefined;
     }
     this.checkIdsAcrossHouseholds(drafts);
     for (const d of drafts) {
@@ -478,7 +544,7 @@ export class NationalCollector {
     return drafts;
   }
 
-  private async resolveRegions(drafts: HouseholdDraft[], resolve: RegionResolver) {
+  private async resolveRegions(drafts: readonly HouseholdDraft[], resolve: RegionResolver) {
     const keyOf = (r: RegionText) => `${r.county}\u0001${r.town}\u0001${r.village}`;
     const distinct = new Map<string, RegionText>();
     for (const d of drafts) if (d.region.village !== "") distinct.set(keyOf(d.region), d.region);
@@ -527,8 +593,8 @@ export class NationalCollector {
     d.extraCells = [];
   }
 
-  private checkIdsAcrossHouseholds(drafts: HouseholdDraft[]) {
-    const first = new Map<string, { d: HouseholdDraft; k: number }>();
+  private checkIdsAcrossHouseholds(drafts: readonly HouseholdDraft[]) {
+    const first = this.firstOfId;
     const column = this.headerOf.get("member.idNumber")!;
     for (const d of drafts) {
       d.members.forEach((m, k) => {
@@ -536,25 +602,27 @@ export class NationalCollector {
         if (typeof id !== "string") return;
         const seen = first.get(id);
         if (!seen) {
-          first.set(id, { d, k });
+          first.set(id, { number: d.number, row: d.rows[k]! });
           return;
         }
-        if (seen.d === d) return;
-        const message = (other: HouseholdDraft, row: number) =>
-          `证件号码 ${maskIdNumber(id)} 同时出现在户编号 ${other.number}（第 ${row} 行）。一个人只能属于一户，请核实后删去多余的一行`;
+        if (seen.number === d.number) return;
+        // The other household is merged already: it cannot be refused any more.
+        if (this.released.has(seen.number)) throw new NotGrouped(seen.number);
+        const message = (other: string, row: number) =>
+          `证件号码 ${maskIdNumber(id)} 同时出现在户编号 ${other}（第 ${row} 行）。一个人只能属于一户，请核实后删去多余的一行`;
         this.problem(
           d.rows[k]!,
           column,
           "id_number_in_two_households",
-          message(seen.d, seen.d.rows[seen.k]!),
+          message(seen.number, seen.row),
           d.number,
         );
         this.problem(
-          seen.d.rows[seen.k]!,
+          seen.row,
           column,
           "id_number_in_two_households",
-          message(d, d.rows[k]!),
-          seen.d.number,
+          message(d.number, d.rows[k]!),
+          seen.number,
         );
       });
     }
@@ -563,10 +631,21 @@ export class NationalCollector {
   /** The invariants of core/household.ts (head, ID numbers, ages for the relationship…). */
   private checkInvariants(d: HouseholdDraft) {
     // checkHousehold reads absent values as unknown, so the file's values need no padding with
-    // every other field (which costs more than the check on a million rows).
+    // every other field (which costs more than the check on a million rows), and of a member
+    // it reads only these.
     const state = {
       household: d.household,
-      members: d.members.map((m) => ({ ...normalizeMember(m), status: "active" })),
+      members: d.members.map((m) =>
+        normalizeMember<Values>({
+          name: m.name,
+          idType: m.idType,
+          idNumber: m.idNumber,
+          relationship: m.relationship,
+          birthDate: m.birthDate,
+          sex: m.sex,
+          status: "active",
+        }),
+      ),
     } as unknown as HouseholdState;
     for (const p of checkHousehold(state, this.options.today)) {
       // A household without its village is reported by the region check already.

@@ -9,5 +9,6 @@ export { householdValuesInput } from "./registry.schema.ts";
 export {
   type ChangeMeta,
   createRegistryService,
+  type MergeOutcome,
   type RegistryService,
 } from "./registry.service.ts";

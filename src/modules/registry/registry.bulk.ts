@@ -5,20 +5,24 @@
  * - SQLite: one prepared single-row INSERT per table, reused for every row, run directly on the
  *   better-sqlite3 connection under Kysely (SQLite has one connection, so the statements belong
  *   to the transaction Kysely has open on it); ids come from `lastInsertRowid`.
- * - PostgreSQL: one statement per table and chunk, `insert … select … from
- *   json_populate_recordset(null::<table>, $1)`: one parameter whatever the row count, typed by
- *   the table itself, so the server parses and plans one short statement instead of a VALUES
- *   list of tens of thousands of parameters.
+ * - PostgreSQL: ids taken from the tables' sequences first (one query per table), then one
+ *   `COPY … FROM STDIN` per table (pg-copy-streams) on the transaction's connection: the server
+ *   parses no statement per row and Node builds one line of text per row.
  * - Anything else (a Kysely instance not opened by `connect`): multi-row INSERTs through Kysely.
  *
  * Rows come as arrays of values in the column order of registry.mapping.ts.
  */
+import { once } from "node:events";
+import { finished } from "node:stream/promises";
 import type BetterSqlite3 from "better-sqlite3";
-import { type Kysely, sql } from "kysely";
+import { type CompiledQuery, type Kysely, sql } from "kysely";
+import copyStreams from "pg-copy-streams";
 import { type Engine, sqliteHandle } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { HOUSEHOLD_INSERT_COLUMNS, MEMBER_INSERT_COLUMNS } from "./registry.mapping.ts";
 import { createRegistryRepository } from "./registry.repository.ts";
+
+const copyFrom = copyStreams.from;
 
 type Row = Record<string, unknown>;
 
@@ -34,9 +38,6 @@ export interface InsertedHousehold {
   /** Member ids, in the order of `members`. */
   memberIds: number[];
 }
-
-/** Rows per PostgreSQL statement (the JSON parameter of one chunk stays a few MB). */
-const PG_CHUNK = 2000;
 
 const MEMBER_COLUMNS = ["household_id", ...MEMBER_INSERT_COLUMNS];
 const NUMBER_AT = HOUSEHOLD_INSERT_COLUMNS.indexOf("household_number");
@@ -124,62 +125,132 @@ function sqliteWriter(raw: BetterSqlite3.Database): BulkWriter {
 
 // ─── PostgreSQL ─────────────────────────────────────────────────────────────────
 
+/** Rows per piece of COPY text handed to the stream (a piece stays well under a MB). */
+const COPY_PIECE = 500;
+
+/** A value in COPY's text format: `\N` for null, backslash escapes for the few special bytes. */
+function copyValue(v: unknown): string {
+  if (v === null || v === undefined) return "\\N";
+  const text = typeof v === "string" ? v : typeof v === "boolean" ? (v ? "1" : "0") : String(v);
+  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text;
+}
+const COPY_ESCAPES: Record<string, string> = {
+  "\\": "\\\\",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\r": "\\r",
+};
+
+function copyLine(values: readonly unknown[]): string {
+  let line = copyValue(values[0]);
+  for (let i = 1; i < values.length; i++) line += `\t${copyValue(values[i])}`;
+  return `${line}\n`;
+}
+
+/**
+ * `COPY table (columns) FROM STDIN` on the connection of the transaction `trx`, fed with the
+ * rows `lines` yields (COPY text lines). Kysely hands a query's text to pg's `client.query`
+ * unchanged, and pg runs an object with a `submit` method (pg-copy-streams' COPY stream) as the
+ * query itself: so the COPY runs inside Kysely's transaction, on its connection, in its order.
+ */
+async function copyInto(
+  trx: Kysely<DB>,
+  table: string,
+  columns: readonly string[],
+  lines: Iterable<string>,
+): Promise<void> {
+  const stream = copyFrom(
+    `copy "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) from stdin`,
+  );
+  const done = finished(stream);
+  // Awaited below; until then a failing COPY must not count as an unhandled rejection.
+  done.catch(() => {});
+  await trx.executeQuery({
+    sql: stream as unknown as string,
+    parameters: [],
+    query: { kind: "RawNode", sqlFragments: [], parameters: [] },
+    queryId: { queryId: `copy-${table}` },
+  } as CompiledQuery);
+  let piece = "";
+  let n = 0;
+  for (const line of lines) {
+    piece += line;
+    if (++n % COPY_PIECE === 0) {
+      if (!stream.write(piece)) await once(stream, "drain");
+      piece = "";
+    }
+  }
+  stream.end(piece);
+  await done;
+}
+
+/** `n` new ids of a table's id sequence (COPY cannot return the ids it gives). */
+async function reserveIds(trx: Kysely<DB>, table: string, n: number): Promise<number[]> {
+  if (n === 0) return [];
+  const r = await sql<{
+    id: number;
+  }>`select nextval(pg_get_serial_sequence(${table}, 'id')) as id from generate_series(1, ${n})`.execute(
+    trx,
+  );
+  return r.rows.map((x) => Number(x.id));
+}
+
+const HOUSEHOLD_COPY_COLUMNS = ["id", ...HOUSEHOLD_INSERT_COLUMNS];
+const MEMBER_COPY_COLUMNS = ["id", ...MEMBER_COLUMNS];
+
 function postgresWriter(trx: Kysely<DB>): BulkWriter {
-  const insertJson = async <R>(
-    table: string,
-    rows: readonly Row[],
-    returning: readonly string[],
-  ): Promise<R[]> => {
-    const columns = Object.keys(rows[0]!);
-    const list = sql.join(columns.map((c) => sql.id(c)));
-    const ret =
-      returning.length > 0 ? sql` returning ${sql.join(returning.map((c) => sql.id(c)))}` : sql``;
-    const r =
-      await sql<R>`insert into ${sql.id(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.id(table)}, ${JSON.stringify(rows)}::json)${ret}`.execute(
-        trx,
-      );
-    return r.rows;
-  };
   return {
     async insertHouseholds(items, eventFor) {
-      const out: InsertedHousehold[] = [];
-      for (let start = 0; start < items.length; start += PG_CHUNK) {
-        const part = items.slice(start, start + PG_CHUNK);
-        const households = await insertJson<{ id: number; household_number: string }>(
-          "households",
-          part.map((p) => zip(HOUSEHOLD_INSERT_COLUMNS, p.household)),
-          ["id", "household_number"],
-        );
-        const idOf = new Map(households.map((h) => [h.household_number, Number(h.id)]));
-        const ids = part.map((p) => idOf.get(String(p.household[NUMBER_AT]))!);
-        const memberRows: Row[] = [];
-        part.forEach((p, j) => {
-          for (const m of p.members) {
-            m[0] = ids[j];
-            memberRows.push(zip(MEMBER_COLUMNS, m));
-          }
-        });
-        const memberIdOf = new Map<string, number>();
-        for (let m = 0; m < memberRows.length; m += PG_CHUNK) {
-          const r = await insertJson<{ id: number; household_id: number; position: number }>(
-            "members",
-            memberRows.slice(m, m + PG_CHUNK),
-            ["id", "household_id", "position"],
-          );
-          for (const x of r) memberIdOf.set(`${x.household_id}:${x.position}`, Number(x.id));
-        }
-        const events: Row[] = [];
-        part.forEach((p, j) => {
-          const id = ids[j]!;
-          const inserted = {
-            id,
-            memberIds: p.members.map((m) => memberIdOf.get(`${id}:${m[POSITION_AT]}`)!),
-          };
-          out.push(inserted);
-          events.push(eventFor(start + j, inserted));
-        });
-        await insertJson("household_events", events, []);
+      if (items.length === 0) return [];
+      let memberCount = 0;
+      for (const item of items) memberCount += item.members.length;
+      const householdIds = await reserveIds(trx, "households", items.length);
+      const memberIds = await reserveIds(trx, "members", memberCount);
+      const out: InsertedHousehold[] = new Array(items.length);
+      let next = 0;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        const ids: number[] = new Array(item.members.length);
+        for (let k = 0; k < ids.length; k++) ids[k] = memberIds[next++]!;
+        out[i] = { id: householdIds[i]!, memberIds: ids };
       }
+      await copyInto(
+        trx,
+        "households",
+        HOUSEHOLD_COPY_COLUMNS,
+        (function* () {
+          for (let i = 0; i < items.length; i++)
+            yield `${out[i]!.id}\t${copyLine(items[i]!.household)}`;
+        })(),
+      );
+      await copyInto(
+        trx,
+        "members",
+        MEMBER_COPY_COLUMNS,
+        (function* () {
+          for (let i = 0; i < items.length; i++) {
+            const { id, memberIds } = out[i]!;
+            const members = items[i]!.members;
+            for (let k = 0; k < members.length; k++) {
+              const values = members[k]!;
+              values[0] = id;
+              yield `${memberIds[k]}\t${copyLine(values)}`;
+            }
+          }
+        })(),
+      );
+      // The events' columns are those of the first event.
+      const first = eventFor(0, out[0]!);
+      const eventColumns = Object.keys(first);
+      await copyInto(
+        trx,
+        "household_events",
+        eventColumns,
+        (function* () {
+          for (let i = 0; i < items.length; i++)
+            yield copyLine(valuesOf(i === 0 ? first : eventFor(i, out[i]!), eventColumns));
+        })(),
+      );
       return out;
     },
   };

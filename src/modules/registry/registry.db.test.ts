@@ -434,4 +434,31 @@ describeEachEngine("registry", (database) => {
       3,
     );
   });
+
+  it("stores text as given, tabs, backslashes and line breaks included, in rows and events", async () => {
+    const { registry } = services();
+    const odd = "第1组\t东\\N\n\\ \r（新）";
+    const inputs = [1, 2, 3].map((k) => {
+      const h = household(VILLAGE_B, { seed: 900 + k });
+      h.household.groupName = `${odd}${k}`;
+      h.household.extra = { 备注: odd, "tab\tkey": "\\N" };
+      h.members[0]!.workLocation = odd;
+      h.members[1]!.extra = { 说明: "a\\b\tc" };
+      return h;
+    });
+    expect(await registry.bulkCreate(SYSTEM_ACTOR, inputs, { source: "demo" })).toEqual({
+      created: 3,
+      members: 9,
+    });
+    for (const [k, input] of inputs.entries()) {
+      const no = input.household.householdNumber!;
+      const stored = await registry.stored(no);
+      expect(stored!.household.groupName).toBe(`${odd}${k + 1}`);
+      expect(stored!.household.extra).toEqual({ 备注: odd, "tab\tkey": "\\N" });
+      expect(stored!.members[0]!.workLocation).toBe(odd);
+      expect(stored!.members[1]!.extra).toEqual({ 说明: "a\\b\tc" });
+      expect(stored!.members[2]!.workLocation).toBeNull();
+      expect(await registry.replayed(no)).toEqual(stored);
+    }
+  });
 });

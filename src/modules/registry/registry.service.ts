@@ -22,7 +22,9 @@ import {
   newMemberState,
   normalizeMember,
   type Problem,
+  parseEvent,
   replay,
+  serializeEvent,
 } from "../../core/household.ts";
 import { ageOn, maskIdNumber, normalizeIdNumber } from "../../core/id-number.ts";
 import {
@@ -143,6 +145,16 @@ export interface MergeReport {
   outcomes: MergeOutcome[];
 }
 
+/** A merge fed in batches (see `mergeSession`). */
+export interface MergeSession {
+  add(
+    inputs: readonly CreateHouseholdInput[],
+    options?: { dryRun?: boolean; total?: number },
+  ): Promise<MergeOutcome[]>;
+  reject(): void;
+  finish(): Promise<MergeReport>;
+}
+
 function emptyReport(): MergeReport {
   return {
     households: { created: 0, updated: 0, unchanged: 0, rejected: 0 },
@@ -152,14 +164,12 @@ function emptyReport(): MergeReport {
   };
 }
 
-/** A copy without null or undefined values (creation events list only what is known). */
-function withoutNulls<T extends object>(o: T): Partial<T> {
-  const out: Record<string, unknown> = {};
-  for (const k in o) {
-    const v = o[k];
-    if (v !== null && v !== undefined) out[k] = v;
-  }
-  return out as Partial<T>;
+/** The stored creation event of a new household whose members got `memberIds`. */
+function createdEventData(s: HouseholdState, memberIds: readonly number[]): string {
+  s.members.forEach((m, k) => {
+    m.id = memberIds[k]!;
+  });
+  return serializeEvent({ kind: "household.created", household: s.household, members: s.members });
 }
 
 /** The state a creation input describes (members normalised, ids not yet known). */
@@ -376,7 +386,7 @@ export function createRegistryService(deps: RegistryDeps) {
         source: meta.source,
         source_ref: meta.sourceRef ?? null,
         reason: meta.reason ?? null,
-        data: JSON.stringify(e),
+        data: serializeEvent(e),
       })),
     );
     await audit(trx, actor, at, events.length === 1 ? events[0]!.kind : "household.update", {
@@ -423,12 +433,7 @@ export function createRegistryService(deps: RegistryDeps) {
           source: meta.source,
           source_ref: meta.sourceRef ?? null,
           reason: meta.reason ?? null,
-          // Nulls are left out: a creation event lists only what is known.
-          data: JSON.stringify({
-            kind: "household.created",
-            household: withoutNulls(s.household),
-            members: s.members.map((m, k) => withoutNulls({ ...m, id: memberIds[k]! })),
-          }),
+          data: createdEventData(s, memberIds),
         };
       },
     );
@@ -542,10 +547,282 @@ export function createRegistryService(deps: RegistryDeps) {
   }
 
   /**
-   * The merge, inside `trx`. Problems visible from the input alone (numbers or ID numbers
-   * twice, villages out of scope) are found first over the whole input; then the households are
-   * looked up, checked and written chunk by chunk, so memory holds one chunk's states at a time.
+   * A merge inside `trx`, fed in batches (`add`), closed by `finish` (the audit entry, and with
+   * `atomic: "all"` the undoing of every write when anything was rejected). Problems visible
+   * from a batch alone (numbers or ID numbers twice, villages out of scope) are found first
+   * over the batch; then its households are looked up, checked and written chunk by chunk, so
+   * memory holds one chunk's states at a time. A household number given again in a later batch
+   * is rejected there (the earlier one stands).
    */
+  function session(
+    trx: Kysely<DB>,
+    actor: Actor,
+    meta: ChangeMeta,
+    options: MergeOptions,
+  ): MergeSession {
+    const day = today();
+    const at = now().toISOString();
+    const report = emptyReport();
+    const atomicAll = options.atomic === "all";
+    const write = !options.dryRun;
+    const repo = createRegistryRepository(trx);
+    /** Numbers of the households of earlier batches. */
+    const earlier = new Set<string>();
+    let rejected = false;
+    let begun = false;
+    let done = 0;
+
+    async function add(
+      inputs: readonly CreateHouseholdInput[],
+      addOptions: { dryRun?: boolean; total?: number } = {},
+    ): Promise<MergeOutcome[]> {
+      if (write && atomicAll && !begun) {
+        await sql`savepoint fangpin_merge`.execute(trx);
+        begun = true;
+      }
+      const check = addOptions.dryRun === true;
+      const outcomes: MergeOutcome[] = inputs.map((input, index) => ({
+        index,
+        householdNumber: String(input.household.householdNumber ?? ""),
+        outcome: "unchanged",
+        problems: [],
+        members: { created: 0, updated: 0, unchanged: 0 },
+        missingMembers: [],
+      }));
+      const reject = (i: number, problem: Problem) => outcomes[i]!.problems.push(problem);
+
+      // Problems visible from the input alone.
+      const firstOfNumber = new Map<string, number>();
+      const firstOfId = new Map<unknown, number>();
+      /** Household numbers given more than once (looked up before anything is written). */
+      const repeated = new Set<string>();
+      const villageCodes = new Set<string>();
+      inputs.forEach((input, i) => {
+        const h = input.household;
+        const no = h.householdNumber;
+        if (no) {
+          const j = firstOfNumber.get(no);
+          if (j !== undefined) {
+            repeated.add(no);
+            reject(i, {
+              code: "household_number_duplicate",
+              field: "householdNumber",
+              message: `户编号 ${no} 在文件中出现了两次（与第 ${j + 1} 户）`,
+            });
+          } else {
+            firstOfNumber.set(no, i);
+            if (earlier.has(no))
+              reject(i, {
+                code: "household_number_duplicate",
+                field: "householdNumber",
+                message: `户编号 ${no} 在文件中出现了两次`,
+              });
+          }
+        }
+        if (h.villageCode) villageCodes.add(h.villageCode);
+        if (h.villageCode && !inScope(actor, h.villageCode)) {
+          reject(i, {
+            code: "village_out_of_scope",
+            field: "villageCode",
+            message: `行政村 ${h.villageCode} 不在您的管辖范围内`,
+          });
+        }
+        input.members.forEach((m, k) => {
+          const id = inputIdNumber((m as { idNumber?: unknown }).idNumber);
+          if (!id) return;
+          const j = firstOfId.get(id);
+          if (j !== undefined && j !== i) {
+            const message = `证件号码 ${maskIdNumber(String(id))} 同时出现在户编号 ${inputs[j]!.household.householdNumber} 和 ${no}`;
+            reject(i, {
+              code: "id_number_in_two_households",
+              field: `members[${k}].idNumber`,
+              message,
+            });
+            const first = inputs[j]!.members.findIndex(
+              (x) => inputIdNumber((x as { idNumber?: unknown }).idNumber) === id,
+            );
+            reject(j, {
+              code: "id_number_in_two_households",
+              field: `members[${first}].idNumber`,
+              message,
+            });
+          } else firstOfId.set(id, i);
+        });
+      });
+      firstOfId.clear();
+
+      const villages = await repo.existingVillages([...villageCodes]);
+      type StoredRow = Awaited<ReturnType<RegistryRepository["householdsByNumber"]>>[number];
+      /** Stored households (and members) under the numbers given twice, as they were before. */
+      const repeatedRows = new Map<string, { row: StoredRow; members: MemberState[] }>();
+      if (repeated.size > 0) {
+        const rows = await repo.householdsByNumber([...repeated]);
+        const members = await repo.membersOf(rows.map((r) => r.id));
+        for (const r of rows)
+          repeatedRows.set(r.household_number, {
+            row: r,
+            members: members
+              .filter((m) => m.household_id === r.id)
+              .map((m) => memberFromRow(m as unknown as Record<string, unknown>)),
+          });
+      }
+
+      if (!check && outcomes.some((o) => o.problems.length > 0)) rejected = true;
+      const writing = write && !check;
+      for (let start = 0; start < inputs.length; start += MERGE_CHUNK) {
+        const end = Math.min(inputs.length, start + MERGE_CHUNK);
+        const desired: HouseholdState[] = [];
+        const numbers: string[] = [];
+        const ids = new Set<string>();
+        for (let i = start; i < end; i++) {
+          const state = stateFrom(inputs[i]!);
+          desired.push(state);
+          const no = state.household.householdNumber;
+          if (no && !repeated.has(no)) numbers.push(no);
+          for (const m of state.members) if (m.idNumber) ids.add(m.idNumber);
+        }
+        const rows = new Map(
+          (await repo.householdsByNumber(numbers)).map((r) => [r.household_number, r]),
+        );
+        const stored = new Map<number, MemberState[]>();
+        for (const m of await repo.membersOf([...rows.values()].map((r) => r.id))) {
+          let list = stored.get(m.household_id);
+          if (!list) {
+            list = [];
+            stored.set(m.household_id, list);
+          }
+          list.push(memberFromRow(m as unknown as Record<string, unknown>));
+        }
+        const holders = new Map((await repo.holdersOf([...ids])).map((h) => [h.id_number, h]));
+
+        const created: HouseholdState[] = [];
+        const updates: { row: StoredRow; before: HouseholdState; events: HouseholdEvent[] }[] = [];
+        for (let i = start; i < end; i++) {
+          const state = desired[i - start]!;
+          const out = outcomes[i]!;
+          const no = state.household.householdNumber ?? "";
+          const again = repeated.has(no) ? repeatedRows.get(no) : undefined;
+          const row = repeated.has(no) ? again?.row : rows.get(no);
+          if (row && !inScope(actor, row.village_code)) {
+            reject(i, {
+              code: "household_out_of_scope",
+              field: "householdNumber",
+              message: `户编号 ${no} 已登记在您管辖范围以外的村`,
+            });
+          }
+          if (state.household.villageCode && !villages.has(state.household.villageCode)) {
+            reject(i, {
+              code: "village_not_found",
+              field: "villageCode",
+              message: `行政村代码 ${state.household.villageCode} 不存在`,
+            });
+          }
+          state.members.forEach((m, k) => {
+            const holder = m.idNumber ? holders.get(m.idNumber) : undefined;
+            if (holder && holder.household_number !== no) {
+              reject(i, {
+                code: "id_number_in_other_household",
+                field: `members[${k}].idNumber`,
+                message: `证件号码 ${maskIdNumber(m.idNumber!)} 已属于户编号 ${holder.household_number} 的成员${holder.name}`,
+              });
+            }
+          });
+          if (!row) {
+            for (const p of checkHousehold(state, day)) reject(i, p);
+            if (out.problems.length === 0) {
+              out.outcome = "created";
+              out.members.created = state.members.length;
+              created.push(state);
+            }
+            continue;
+          }
+          const before: HouseholdState = {
+            household: householdFromRow(row),
+            members: again ? again.members : (stored.get(row.id) ?? []),
+          };
+          const { events, inputIndexOf, missing } = mergeEvents(before, inputs[i]!, state);
+          out.missingMembers = missing.map((m) => ({
+            name: m.name ?? "",
+            idNumber: maskIdNumber(m.idNumber ?? ""),
+          }));
+          if (events.length > 0) {
+            const after = events.reduce<HouseholdState>((s, e) => applyEvent(s, e), before);
+            const added = newProblems(checkHousehold(before, day), checkHousehold(after, day));
+            for (const p of added)
+              reject(i, {
+                ...p,
+                field: p.field.replace(
+                  /^members\[(\d+)\]/,
+                  (_, k) => `members[${inputIndexOf[Number(k)] ?? k}]`,
+                ),
+              });
+          }
+          if (out.problems.length > 0) continue;
+          for (const e of events) {
+            if (e.kind === "member.added") out.members.created++;
+            if (e.kind === "member.updated") out.members.updated++;
+          }
+          out.members.unchanged = state.members.length - out.members.created - out.members.updated;
+          if (events.length === 0) continue;
+          out.outcome = "updated";
+          updates.push({ row, before, events });
+        }
+        if (!check)
+          for (let i = start; i < end; i++) if (outcomes[i]!.problems.length > 0) rejected = true;
+
+        // With `atomic: "all"`, nothing more is written once anything is rejected (and what was
+        // written is undone by `finish`).
+        if (writing && !(atomicAll && rejected)) {
+          await insertNew(trx, actor, created, meta, at);
+          for (const u of updates) await persist(repo, trx, actor, u.row, u.before, u.events, meta);
+        }
+        if (!check) options.onProgress?.(done + end, addOptions.total ?? done + inputs.length);
+      }
+
+      for (const out of outcomes) if (out.problems.length > 0) out.outcome = "rejected";
+      if (check) return outcomes;
+      done += inputs.length;
+      for (const out of outcomes) {
+        if (out.householdNumber) earlier.add(out.householdNumber);
+        report.households[out.outcome]++;
+        if (out.outcome === "rejected")
+          report.members.rejected += inputs[out.index]!.members.length;
+        else {
+          report.members.created += out.members.created;
+          report.members.updated += out.members.updated;
+          report.members.unchanged += out.members.unchanged;
+        }
+      }
+      return outcomes;
+    }
+
+    return {
+      add,
+      reject() {
+        rejected = true;
+      },
+      async finish(): Promise<MergeReport> {
+        if (!write) return report;
+        if (begun) {
+          if (rejected) {
+            await sql`rollback to savepoint fangpin_merge`.execute(trx);
+            await sql`release savepoint fangpin_merge`.execute(trx);
+            return report;
+          }
+          await sql`release savepoint fangpin_merge`.execute(trx);
+        } else if (atomicAll && rejected) return report;
+        await audit(trx, actor, at, "household.import", {
+          targetType: "household",
+          targetId: meta.sourceRef ?? undefined,
+          detail: { ...report.households, source: meta.source },
+        });
+        report.committed = true;
+        return report;
+      },
+    };
+  }
+
+  /** The whole merge of `inputs` inside `trx`: one batch of a session. */
   async function mergeIn(
     trx: Kysely<DB>,
     actor: Actor,
@@ -553,227 +830,10 @@ export function createRegistryService(deps: RegistryDeps) {
     meta: ChangeMeta,
     options: MergeOptions,
   ): Promise<MergeReport> {
-    const day = today();
-    const at = now().toISOString();
-    const report = emptyReport();
-    const outcomes: MergeOutcome[] = inputs.map((input, index) => ({
-      index,
-      householdNumber: String(input.household.householdNumber ?? ""),
-      outcome: "unchanged",
-      problems: [],
-      members: { created: 0, updated: 0, unchanged: 0 },
-      missingMembers: [],
-    }));
-    const reject = (i: number, problem: Problem) => outcomes[i]!.problems.push(problem);
-    const atomicAll = options.atomic === "all";
-
-    // Problems visible from the input alone.
-    const firstOfNumber = new Map<string, number>();
-    const firstOfId = new Map<unknown, number>();
-    /** Household numbers given more than once (looked up before anything is written). */
-    const repeated = new Set<string>();
-    const villageCodes = new Set<string>();
-    inputs.forEach((input, i) => {
-      const h = input.household;
-      const no = h.householdNumber;
-      if (no) {
-        const j = firstOfNumber.get(no);
-        if (j !== undefined) {
-          repeated.add(no);
-          reject(i, {
-            code: "household_number_duplicate",
-            field: "householdNumber",
-            message: `户编号 ${no} 在文件中出现了两次（与第 ${j + 1} 户）`,
-          });
-        } else firstOfNumber.set(no, i);
-      }
-      if (h.villageCode) villageCodes.add(h.villageCode);
-      if (h.villageCode && !inScope(actor, h.villageCode)) {
-        reject(i, {
-          code: "village_out_of_scope",
-          field: "villageCode",
-          message: `行政村 ${h.villageCode} 不在您的管辖范围内`,
-        });
-      }
-      input.members.forEach((m, k) => {
-        const id = inputIdNumber((m as { idNumber?: unknown }).idNumber);
-        if (!id) return;
-        const j = firstOfId.get(id);
-        if (j !== undefined && j !== i) {
-          const message = `证件号码 ${maskIdNumber(String(id))} 同时出现在户编号 ${inputs[j]!.household.householdNumber} 和 ${no}`;
-          reject(i, {
-            code: "id_number_in_two_households",
-            field: `members[${k}].idNumber`,
-            message,
-          });
-          const first = inputs[j]!.members.findIndex(
-            (x) => inputIdNumber((x as { idNumber?: unknown }).idNumber) === id,
-          );
-          reject(j, {
-            code: "id_number_in_two_households",
-            field: `members[${first}].idNumber`,
-            message,
-          });
-        } else firstOfId.set(id, i);
-      });
-    });
-    firstOfId.clear();
-
-    const repo = createRegistryRepository(trx);
-    const villages = await repo.existingVillages([...villageCodes]);
-    type StoredRow = Awaited<ReturnType<RegistryRepository["householdsByNumber"]>>[number];
-    /** Stored households (and members) under the numbers given twice, as they were before. */
-    const repeatedRows = new Map<string, { row: StoredRow; members: MemberState[] }>();
-    if (repeated.size > 0) {
-      const rows = await repo.householdsByNumber([...repeated]);
-      const members = await repo.membersOf(rows.map((r) => r.id));
-      for (const r of rows)
-        repeatedRows.set(r.household_number, {
-          row: r,
-          members: members
-            .filter((m) => m.household_id === r.id)
-            .map((m) => memberFromRow(m as unknown as Record<string, unknown>)),
-        });
-    }
-
-    let rejected = outcomes.some((o) => o.problems.length > 0);
-    const write = !options.dryRun;
-    if (write && atomicAll) await sql`savepoint fangpin_merge`.execute(trx);
-    for (let start = 0; start < inputs.length; start += MERGE_CHUNK) {
-      const end = Math.min(inputs.length, start + MERGE_CHUNK);
-      const desired: HouseholdState[] = [];
-      const numbers: string[] = [];
-      const ids = new Set<string>();
-      for (let i = start; i < end; i++) {
-        const state = stateFrom(inputs[i]!);
-        desired.push(state);
-        const no = state.household.householdNumber;
-        if (no && !repeated.has(no)) numbers.push(no);
-        for (const m of state.members) if (m.idNumber) ids.add(m.idNumber);
-      }
-      const rows = new Map(
-        (await repo.householdsByNumber(numbers)).map((r) => [r.household_number, r]),
-      );
-      const stored = new Map<number, MemberState[]>();
-      for (const m of await repo.membersOf([...rows.values()].map((r) => r.id))) {
-        let list = stored.get(m.household_id);
-        if (!list) {
-          list = [];
-          stored.set(m.household_id, list);
-        }
-        list.push(memberFromRow(m as unknown as Record<string, unknown>));
-      }
-      const holders = new Map((await repo.holdersOf([...ids])).map((h) => [h.id_number, h]));
-
-      const created: HouseholdState[] = [];
-      const updates: { row: StoredRow; before: HouseholdState; events: HouseholdEvent[] }[] = [];
-      for (let i = start; i < end; i++) {
-        const state = desired[i - start]!;
-        const out = outcomes[i]!;
-        const no = state.household.householdNumber ?? "";
-        const again = repeated.has(no) ? repeatedRows.get(no) : undefined;
-        const row = repeated.has(no) ? again?.row : rows.get(no);
-        if (row && !inScope(actor, row.village_code)) {
-          reject(i, {
-            code: "household_out_of_scope",
-            field: "householdNumber",
-            message: `户编号 ${no} 已登记在您管辖范围以外的村`,
-          });
-        }
-        if (state.household.villageCode && !villages.has(state.household.villageCode)) {
-          reject(i, {
-            code: "village_not_found",
-            field: "villageCode",
-            message: `行政村代码 ${state.household.villageCode} 不存在`,
-          });
-        }
-        state.members.forEach((m, k) => {
-          const holder = m.idNumber ? holders.get(m.idNumber) : undefined;
-          if (holder && holder.household_number !== no) {
-            reject(i, {
-              code: "id_number_in_other_household",
-              field: `members[${k}].idNumber`,
-              message: `证件号码 ${maskIdNumber(m.idNumber!)} 已属于户编号 ${holder.household_number} 的成员${holder.name}`,
-            });
-          }
-        });
-        if (!row) {
-          for (const p of checkHousehold(state, day)) reject(i, p);
-          if (out.problems.length === 0) {
-            out.outcome = "created";
-            out.members.created = state.members.length;
-            created.push(state);
-          }
-          continue;
-        }
-        const before: HouseholdState = {
-          household: householdFromRow(row),
-          members: again ? again.members : (stored.get(row.id) ?? []),
-        };
-        const { events, inputIndexOf, missing } = mergeEvents(before, inputs[i]!, state);
-        out.missingMembers = missing.map((m) => ({
-          name: m.name ?? "",
-          idNumber: maskIdNumber(m.idNumber ?? ""),
-        }));
-        if (events.length > 0) {
-          const after = events.reduce<HouseholdState>((s, e) => applyEvent(s, e), before);
-          const added = newProblems(checkHousehold(before, day), checkHousehold(after, day));
-          for (const p of added)
-            reject(i, {
-              ...p,
-              field: p.field.replace(
-                /^members\[(\d+)\]/,
-                (_, k) => `members[${inputIndexOf[Number(k)] ?? k}]`,
-              ),
-            });
-        }
-        if (out.problems.length > 0) continue;
-        for (const e of events) {
-          if (e.kind === "member.added") out.members.created++;
-          if (e.kind === "member.updated") out.members.updated++;
-        }
-        out.members.unchanged = state.members.length - out.members.created - out.members.updated;
-        if (events.length === 0) continue;
-        out.outcome = "updated";
-        updates.push({ row, before, events });
-      }
-      for (let i = start; i < end; i++) if (outcomes[i]!.problems.length > 0) rejected = true;
-
-      // With `atomic: "all"`, nothing more is written once anything is rejected (and what was
-      // written is undone below).
-      if (write && !(atomicAll && rejected)) {
-        await insertNew(trx, actor, created, meta, at);
-        for (const u of updates) await persist(repo, trx, actor, u.row, u.before, u.events, meta);
-      }
-      options.onProgress?.(end, inputs.length);
-    }
-
-    for (const out of outcomes) {
-      if (out.problems.length > 0) out.outcome = "rejected";
-      report.households[out.outcome]++;
-      if (out.outcome === "rejected") report.members.rejected += inputs[out.index]!.members.length;
-      else {
-        report.members.created += out.members.created;
-        report.members.updated += out.members.updated;
-        report.members.unchanged += out.members.unchanged;
-      }
-    }
+    const s = session(trx, actor, meta, options);
+    const outcomes = await s.add(inputs);
+    const report = await s.finish();
     report.outcomes = outcomes;
-    if (!write) return report;
-    if (atomicAll) {
-      if (report.households.rejected > 0) {
-        await sql`rollback to savepoint fangpin_merge`.execute(trx);
-        await sql`release savepoint fangpin_merge`.execute(trx);
-        return report;
-      }
-      await sql`release savepoint fangpin_merge`.execute(trx);
-    }
-    await audit(trx, actor, at, "household.import", {
-      targetType: "household",
-      targetId: meta.sourceRef ?? undefined,
-      detail: { ...report.households, source: meta.source },
-    });
-    report.committed = true;
     return report;
   }
 
@@ -847,7 +907,7 @@ export function createRegistryService(deps: RegistryDeps) {
       }
       if (options.asOf) {
         const events = await repo.events(row.id, endOfChinaDay(options.asOf));
-        const state = replay(events.map((e) => JSON.parse(e.data) as HouseholdEvent));
+        const state = replay(events.map((e) => parseEvent(e.data)));
         if (!state)
           throw notFound(`户编号 ${householdNumber} 在 ${options.asOf} 尚未建档`, {
             code: "household_not_yet_created",
@@ -883,7 +943,7 @@ export function createRegistryService(deps: RegistryDeps) {
         });
       }
       const events = await repo.events(row.id);
-      const parsed = events.map((e) => JSON.parse(e.data) as HouseholdEvent);
+      const parsed = events.map((e) => parseEvent(e.data));
       const names = new Map<number, string>();
       for (const s of [replay(parsed)])
         for (const m of s?.members ?? []) names.set(m.id, m.name ?? "");
@@ -1067,6 +1127,24 @@ export function createRegistryService(deps: RegistryDeps) {
       assertCan(actor, "household.update");
       return mergeIn(trx, actor, inputs, meta, options);
     },
+
+    /**
+     * A merge inside the caller's transaction fed batch by batch (an import that reads its file
+     * as it merges): `add` merges a batch and returns its outcomes (`dryRun` only checks it, for
+     * households refused before the merge), `reject` marks the whole input rejected (with
+     * `atomic: "all"` nothing more is written and `finish` undoes the writes), `finish` writes
+     * the audit entry and gives the totals (without outcomes).
+     */
+    mergeSession(
+      trx: Kysely<DB>,
+      actor: Actor,
+      meta: ChangeMeta,
+      options: MergeOptions = {},
+    ): MergeSession {
+      assertCan(actor, "household.create");
+      assertCan(actor, "household.update");
+      return session(trx, actor, meta, options);
+    },
     /** Changes household fields (not the household number; moving villages is a case). */
     update(actor: Actor, householdNumber: string, input: UpdateHouseholdInput, meta: ChangeMeta) {
       return change(
@@ -1249,7 +1327,7 @@ export function createRegistryService(deps: RegistryDeps) {
       const repo = createRegistryRepository(db);
       const row = await repo.findHousehold(householdNumber, null);
       if (!row) return null;
-      return replay((await repo.events(row.id)).map((e) => JSON.parse(e.data) as HouseholdEvent));
+      return replay((await repo.events(row.id)).map((e) => parseEvent(e.data)));
     },
 
     /** The stored state (rows) of a household, unscoped; for tests and internal flows. */
