@@ -15,7 +15,7 @@
 import type { Kysely } from "kysely";
 import { chinaDate, endOfChinaDay } from "../../core/dates.ts";
 import { invalid, notFound } from "../../core/errors.ts";
-import { activeMembers, type HouseholdEvent, replay } from "../../core/household.ts";
+import { activeMembers, type HouseholdEvent, parseEvent, replay } from "../../core/household.ts";
 import { COUNT_ALL_TRANSFERS, netIncome } from "../../core/income.ts";
 import { lastYearOf } from "../../core/rules/context.ts";
 import type { DB } from "../../db/schema.ts";
@@ -285,7 +285,7 @@ export function createIncomeService({ db, now, onChanged }: IncomeDeps) {
         for (const e of await repo.eventsBefore(wanted, before)) {
           const id = Number(e.household_id);
           const list = events.get(id) ?? [];
-          list.push(JSON.parse(e.data) as HouseholdEvent);
+          list.push(parseEvent(e.data));
           events.set(id, list);
         }
         const out = new Map<number, Values | null>();
