@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { makeIdNumber } from "../../core/id-number.ts";
+import { copyField, copyValue } from "../../db/copy.ts";
 import type { Cell } from "../exchange/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import { bindFeedHeaders, type FactValue, parseFeedRow } from "./feed.format.ts";
-import { copyField, copyValue } from "./feeds.bulk.ts";
 
 const feeds = createPolicyService().forRegion("360726", 2026).feeds;
 const ID = makeIdNumber("360726", "1958-04-12", 31);

@@ -13,13 +13,12 @@
  *
  * Nothing here decides what is written: the service matches, compares and counts.
  */
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type BetterSqlite3 from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type pg from "pg";
-import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import { to as copyTo } from "pg-copy-streams";
 import { type Engine, pgClientOf, sqliteHandle } from "../../db/connect.ts";
+import { copyField, copyInto, copyLine } from "../../db/copy.ts";
 import type { DB } from "../../db/schema.ts";
 import type { FeedRow } from "./feed.format.ts";
 import { type CurrentFact, createFeedsRepository, type Holder } from "./feeds.repository.ts";
@@ -370,52 +369,6 @@ function sqliteStore(
 
 // ─── PostgreSQL ─────────────────────────────────────────────────────────────────
 
-const COPY_ESCAPES: Record<string, string> = {
-  "\\": "\\\\",
-  "\t": "\\t",
-  "\n": "\\n",
-  "\r": "\\r",
-};
-
-/** A value in COPY's text format: tabs, newlines and backslashes escaped, null as \N. */
-export function copyValue(v: Value): string {
-  if (v === null) return "\\N";
-  if (typeof v === "number") return String(v);
-  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : v;
-}
-
-/** Rows sent by one COPY into `table`, on the transaction's client. */
-async function copyInto(
-  client: pg.PoolClient,
-  table: string,
-  columns: readonly string[],
-  lines: string,
-): Promise<void> {
-  const stream = client.query(
-    copyFrom(`copy "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) from stdin`),
-  );
-  await pipeline(Readable.from([lines]), stream);
-}
-
-function copyLines<T>(items: readonly T[], values: (item: T) => Value[]): string {
-  let out = "";
-  for (const item of items) {
-    const v = values(item);
-    for (let i = 0; i < v.length; i++) out += (i === 0 ? "" : "\t") + copyValue(v[i]!);
-    out += "\n";
-  }
-  return out;
-}
-
-/** COPY's text format back to values: \N is null, backslash escapes undone. */
-export function copyField(text: string): string | null {
-  if (text === "\\N") return null;
-  if (!text.includes("\\")) return text;
-  return text.replace(/\\(.)/g, (_, c: string) =>
-    c === "t" ? "\t" : c === "n" ? "\n" : c === "r" ? "\r" : c,
-  );
-}
-
 /** Lines of a COPY … TO STDOUT, as arrays of fields. */
 async function* copyOut(client: pg.PoolClient, query: string): AsyncGenerator<(string | null)[]> {
   const stream = client.query(copyTo(`copy (${query}) to stdout`));
@@ -498,10 +451,10 @@ async function postgresStore(
     async insertRows(rows) {
       if (rows.length === 0) return;
       await copyInto(
-        client,
+        trx,
         "feed_rows",
         ROW_COLUMNS,
-        copyLines(rows, (r) => rowValues(r, load)),
+        rows.map((r) => copyLine(rowValues(r, load))),
       );
     },
     async writeFacts(facts) {
@@ -510,10 +463,10 @@ async function postgresStore(
       for (const f of facts) if (f.replaces !== null) replaced.push(f.replaces);
       await end(replaced);
       await copyInto(
-        client,
+        trx,
         "facts",
         FACT_COLUMNS,
-        copyLines(facts, (f) => factValues(f, load)),
+        facts.map((f) => copyLine(factValues(f, load))),
       );
       if (replaced.length > 0)
         await sql`update facts o set superseded_by = n.id from facts n where o.id = any(${replaced}::bigint[]) and n.feed_type = o.feed_type and n.row_key = o.row_key and n.superseded_at is null and n.load_id = ${load.loadId}`.execute(

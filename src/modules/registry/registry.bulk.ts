@@ -12,17 +12,13 @@
  *
  * Rows come as arrays of values in the column order of registry.mapping.ts.
  */
-import { once } from "node:events";
-import { finished } from "node:stream/promises";
 import type BetterSqlite3 from "better-sqlite3";
-import { type CompiledQuery, type Kysely, sql } from "kysely";
-import copyStreams from "pg-copy-streams";
+import { type Kysely, sql } from "kysely";
 import { type Engine, sqliteHandle } from "../../db/connect.ts";
+import { copyInto, copyLine } from "../../db/copy.ts";
 import type { DB } from "../../db/schema.ts";
 import { HOUSEHOLD_INSERT_COLUMNS, MEMBER_INSERT_COLUMNS } from "./registry.mapping.ts";
 import { createRegistryRepository } from "./registry.repository.ts";
-
-const copyFrom = copyStreams.from;
 
 type Row = Record<string, unknown>;
 
@@ -124,65 +120,6 @@ function sqliteWriter(raw: BetterSqlite3.Database): BulkWriter {
 }
 
 // ─── PostgreSQL ─────────────────────────────────────────────────────────────────
-
-/** Rows per piece of COPY text handed to the stream (a piece stays well under a MB). */
-const COPY_PIECE = 500;
-
-/** A value in COPY's text format: `\N` for null, backslash escapes for the few special bytes. */
-function copyValue(v: unknown): string {
-  if (v === null || v === undefined) return "\\N";
-  const text = typeof v === "string" ? v : typeof v === "boolean" ? (v ? "1" : "0") : String(v);
-  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text;
-}
-const COPY_ESCAPES: Record<string, string> = {
-  "\\": "\\\\",
-  "\t": "\\t",
-  "\n": "\\n",
-  "\r": "\\r",
-};
-
-function copyLine(values: readonly unknown[]): string {
-  let line = copyValue(values[0]);
-  for (let i = 1; i < values.length; i++) line += `\t${copyValue(values[i])}`;
-  return `${line}\n`;
-}
-
-/**
- * `COPY table (columns) FROM STDIN` on the connection of the transaction `trx`, fed with the
- * rows `lines` yields (COPY text lines). Kysely hands a query's text to pg's `client.query`
- * unchanged, and pg runs an object with a `submit` method (pg-copy-streams' COPY stream) as the
- * query itself: so the COPY runs inside Kysely's transaction, on its connection, in its order.
- */
-async function copyInto(
-  trx: Kysely<DB>,
-  table: string,
-  columns: readonly string[],
-  lines: Iterable<string>,
-): Promise<void> {
-  const stream = copyFrom(
-    `copy "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) from stdin`,
-  );
-  const done = finished(stream);
-  // Awaited below; until then a failing COPY must not count as an unhandled rejection.
-  done.catch(() => {});
-  await trx.executeQuery({
-    sql: stream as unknown as string,
-    parameters: [],
-    query: { kind: "RawNode", sqlFragments: [], parameters: [] },
-    queryId: { queryId: `copy-${table}` },
-  } as CompiledQuery);
-  let piece = "";
-  let n = 0;
-  for (const line of lines) {
-    piece += line;
-    if (++n % COPY_PIECE === 0) {
-      if (!stream.write(piece)) await once(stream, "drain");
-      piece = "";
-    }
-  }
-  stream.end(piece);
-  await done;
-}
 
 /** `n` new ids of a table's id sequence (COPY cannot return the ids it gives). */
 async function reserveIds(trx: Kysely<DB>, table: string, n: number): Promise<number[]> {
