@@ -69,6 +69,10 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
 
     await page.getByTestId("feed-type").click();
     await page.locator(".ant-select-item-option", { hasText: "死亡注销" }).click();
+    // The template of the chosen type is one click away.
+    expect(await page.getByTestId("feed-template").getAttribute("href")).toBe(
+      "/api/feeds/death/template.xlsx",
+    );
     await page.locator('input[type="file"]').setInputFiles(SAMPLE);
     await page.getByTestId("feed-result").waitFor();
     const result = await page.getByTestId("feed-result").textContent();

@@ -11,7 +11,7 @@ import { feedTypesRead } from "../../core/rules/sql.ts";
 import type { DB } from "../../db/schema.ts";
 import { type Actor, scopeRange } from "../auth/index.ts";
 import { excel } from "../exchange/index.ts";
-import type { CompiledPolicy } from "../policy/index.ts";
+import type { CompiledPolicy, FeedColumn, FeedDef } from "../policy/index.ts";
 
 export interface ComparisonReport {
   loadId: number;
@@ -256,6 +256,59 @@ export async function writeReportXlsx(report: ComparisonReport, out: Writable): 
       u.name,
     ]),
   );
+  await wb.xlsx.write(out);
+  out.end();
+}
+
+/** What a cell of each column kind must hold, as the template's 填写说明 says it. */
+const KIND_HINTS: Record<FeedColumn["kind"], string> = {
+  text: "文字",
+  id_number: "18 位公民身份号码（文本格式，勿存为数字）",
+  money: "金额（元），如 1234.50",
+  number: "数字",
+  int: "整数",
+  date: "日期，如 2026-10-09",
+  month: "年月，如 202610",
+  flag: "是 / 否",
+  term: "下列之一",
+};
+
+/**
+ * 模板 — an empty workbook for a department to fill: the feed's headers in the first row (the
+ * required ones in red), ID-number columns formatted as text, and a 填写说明 sheet listing
+ * each column with whether it is required, what it holds, the values allowed and the other
+ * headers the loader also accepts.
+ */
+export async function writeTemplateXlsx(def: FeedDef, out: Writable): Promise<void> {
+  const { ExcelJS } = await excel();
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet(def.name.slice(0, 31));
+  const header = ws.addRow(def.columns.map((c) => c.header));
+  header.font = { bold: true };
+  def.columns.forEach((c, i) => {
+    const column = ws.getColumn(i + 1);
+    column.width = Math.max(12, c.header.length * 2 + 4);
+    if (c.kind === "id_number" || c.kind === "text") column.numFmt = "@";
+    if (c.required) header.getCell(i + 1).font = { bold: true, color: { argb: "FFC00000" } };
+  });
+  ws.views = [{ state: "frozen", ySplit: 1 }];
+  const notes = wb.addWorksheet("填写说明");
+  notes.addRow([
+    `${def.name}（${def.department ?? ""}）：第一行为表头，从第二行起每行一条；红色表头为必填。`,
+  ]);
+  const h = notes.addRow(["表头", "必填", "填写内容", "可选值", "也可写作"]);
+  h.font = { bold: true };
+  for (const c of def.columns)
+    notes.addRow([
+      c.header,
+      c.required ? "是" : "",
+      KIND_HINTS[c.kind],
+      c.terms?.join("、") ?? "",
+      c.aliases.join("、"),
+    ]);
+  notes.columns.forEach((c, i) => {
+    c.width = [22, 6, 36, 40, 40][i] ?? 18;
+  });
   await wb.xlsx.write(out);
   out.end();
 }

@@ -167,4 +167,64 @@ describeEachEngine("feed routes", (database) => {
       1,
     ]);
   });
+
+  it("offers a template with the feed's headers and a 填写说明 sheet; a filled copy loads", async () => {
+    const res = await app.inject({
+      url: "/api/feeds/disability/template.xlsx",
+      headers: { cookie: cookies.yibao! },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers["content-disposition"]).toContain(
+      encodeURIComponent("残疾人证办理模板.xlsx"),
+    );
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(res.rawPayload as unknown as ArrayBuffer);
+    const [sheet, notes] = wb.worksheets;
+    const types = await app.inject({ url: "/api/feeds", headers: { cookie: cookies.yibao! } });
+    const def = (
+      types.json().items as { type: string; columns: { header: string; required: boolean }[] }[]
+    ).find((t) => t.type === "disability")!;
+    expect((sheet!.getRow(1).values as unknown[]).slice(1)).toEqual(
+      def.columns.map((c) => c.header),
+    );
+    expect(sheet!.rowCount).toBe(1);
+    expect(notes!.name).toBe("填写说明");
+    const grade = notes!
+      .getRows(3, def.columns.length)!
+      .find((r) => r.getCell(1).value === "残疾等级");
+    expect(grade!.getCell(4).value).toBe("一级、二级、三级、四级");
+
+    // The department fills it in with one certificate of the sample file and uploads it.
+    const row = sample("disability")
+      .toString("utf8")
+      .replace(/^\uFEFF/, "")
+      .split("\n")[1]!;
+    const byHeader = new Map(
+      sample("disability")
+        .toString("utf8")
+        .replace(/^\uFEFF/, "")
+        .split("\n")[0]!
+        .split(",")
+        .map((h, i) => [h.trim(), row.split(",")[i]!.trim()]),
+    );
+    sheet!.addRow(def.columns.map((c) => byHeader.get(c.header) ?? null));
+    const filled = Buffer.from(await wb.xlsx.writeBuffer());
+    const loaded = await app.inject({
+      method: "POST",
+      url: `/api/feeds/disability/loads?fileName=${encodeURIComponent("残联-模板.xlsx")}`,
+      headers: {
+        cookie: cookies.yibao!,
+        "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      },
+      payload: filled,
+    });
+    expect(loaded.statusCode, loaded.body).toBe(200);
+    expect(loaded.json()).toMatchObject({ rows: 1, rejected: 0, errors: [] });
+
+    const unknown = await app.inject({
+      url: "/api/feeds/nosuch/template.xlsx",
+      headers: { cookie: cookies.yibao! },
+    });
+    expect(unknown.statusCode).toBe(400);
+  });
 });

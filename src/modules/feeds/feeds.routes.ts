@@ -1,5 +1,5 @@
 import { PassThrough, type Readable } from "node:stream";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { invalid } from "../../core/errors.ts";
@@ -49,6 +49,24 @@ const presentLoad = (r: Awaited<ReturnType<Services["feeds"]["loads"]>>[number])
   ambiguous: r.ambiguous,
   facts: { created: r.created, unchanged: r.unchanged, superseded: r.superseded },
 });
+
+/** Streams a workbook as a download named `fileName` (the Chinese name kept for browsers). */
+function sendXlsx(
+  reply: FastifyReply,
+  { fileName, write }: { fileName: string; write: (out: PassThrough) => Promise<void> },
+) {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, "_");
+  reply
+    .type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    .header(
+      "content-disposition",
+      `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+    )
+    .header("cache-control", "no-store");
+  const body = new PassThrough();
+  write(body).catch((e: unknown) => body.destroy(e instanceof Error ? e : new Error(String(e))));
+  return reply.send(body);
+}
 
 export function registerFeedsRoutes(app: FastifyInstance, services: Services) {
   app.register(async (scope) => {
@@ -150,22 +168,19 @@ export function registerFeedsRoutes(app: FastifyInstance, services: Services) {
       {
         schema: { tags, summary: "下载比对报告（Excel，供乡镇核实）", params: loadParams },
       },
-      async (req, reply) => {
-        const { fileName, write } = await feeds.reportXlsx(actorOf(req), req.params.id);
-        const ascii = fileName.replace(/[^\x20-\x7e]/g, "_");
-        reply
-          .type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-          .header(
-            "content-disposition",
-            `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
-          )
-          .header("cache-control", "no-store");
-        const body = new PassThrough();
-        write(body).catch((e: unknown) =>
-          body.destroy(e instanceof Error ? e : new Error(String(e))),
-        );
-        return reply.send(body);
+      async (req, reply) => sendXlsx(reply, await feeds.reportXlsx(actorOf(req), req.params.id)),
+    );
+
+    r.get(
+      "/api/feeds/:type/template.xlsx",
+      {
+        schema: {
+          tags,
+          summary: "下载该类部门数据的 Excel 模板（表头与填写说明）",
+          params: feedTypeParams,
+        },
       },
+      async (req, reply) => sendXlsx(reply, feeds.template(actorOf(req), req.params.type)),
     );
 
     r.get(

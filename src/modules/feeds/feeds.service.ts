@@ -30,7 +30,12 @@ import {
   parseFeedRow,
 } from "./feed.format.ts";
 import { factStore, type NewFact, type UnmatchedRow } from "./feeds.bulk.ts";
-import { type ComparisonReport, comparisonReport, writeReportXlsx } from "./feeds.report.ts";
+import {
+  type ComparisonReport,
+  comparisonReport,
+  writeReportXlsx,
+  writeTemplateXlsx,
+} from "./feeds.report.ts";
 import { createFeedsRepository, type Holder } from "./feeds.repository.ts";
 
 export interface FeedsDeps {
@@ -222,6 +227,16 @@ export function createFeedsService(deps: FeedsDeps) {
     },
 
     /** The report as an Excel workbook (file name and writer). */
+    /** An empty workbook of the feed type's columns, with a sheet explaining each (模板). */
+    template(actor: Actor, feedType: string) {
+      assertCan(actor, "feed.read");
+      const { def } = definition(actor, feedType);
+      return {
+        fileName: `${def.name}模板.xlsx`,
+        write: (out: import("node:stream").Writable) => writeTemplateXlsx(def, out),
+      };
+    },
+
     async reportXlsx(actor: Actor, id: number) {
       const report = await service.report(actor, id);
       return {

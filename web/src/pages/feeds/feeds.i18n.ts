@@ -7,6 +7,7 @@ export const feedsZh = {
   intro:
     "上传行业部门（医保、残联、民政、教育、住建、应急、人社、公安、市场监管、不动产、财政）报送的数据文件（csv 或 xlsx）。系统逐行检查，按证件号码与在册成员比对，保存为事实并触发筛查预警；有错误行的文件不写入任何数据，重复上传同一文件不会重复记录。",
   type: "数据类型",
+  template: "下载模板",
   drop: "把文件拖到这里，或点击选择文件",
   dropHint: "支持 .csv 和 .xlsx，一次一个文件",
   uploading: "正在上传并比对",
@@ -62,6 +63,7 @@ export const feedsEn: FeedsText = {
   intro:
     "Upload a department's data file (CSV or xlsx). Every row is checked, matched to registered members by ID number, stored as facts and screened by the rules. A file with any invalid row writes nothing; uploading the same file again records nothing twice.",
   type: "Feed type",
+  template: "Download template",
   drop: "Drop a file here, or click to choose one",
   dropHint: ".csv or .xlsx, one file at a time",
   uploading: "Uploading and matching",

@@ -3,9 +3,10 @@
  * progress, then the load's counts and any invalid rows (row, column, code, message); recent
  * loads link to their comparison reports.
  */
-import { InboxOutlined } from "@ant-design/icons";
+import { DownloadOutlined, InboxOutlined } from "@ant-design/icons";
 import {
   Alert,
+  Button,
   Card,
   Descriptions,
   Progress,
@@ -87,6 +88,15 @@ export function FeedsPage() {
                 label: `${d.name}（${d.department}）`,
               }))}
             />
+            {type && (
+              <Button
+                icon={<DownloadOutlined />}
+                href={`/api/feeds/${encodeURIComponent(type)}/template.xlsx`}
+                data-testid="feed-template"
+              >
+                {x.template}
+              </Button>
+            )}
           </Space>
           <Upload.Dragger
             accept=".csv,.xlsx"
