@@ -141,6 +141,60 @@ describeEachEngine("monitoring", (database) => {
     await monitoring.sweep(SYSTEM_ACTOR, { region: "360726" });
     expect(await snapshot()).toEqual(few);
   });
+
+  it("re-evaluates many households at once (the set-based path): opens what is new, never a second open signal", async () => {
+    const { regions, registry, monitoring } = services();
+    if ((await regions.count()) === 0) await regions.load(SYSTEM_ACTOR, "360726");
+    const many = Array.from({ length: 60 }, (_, i) => {
+      const h = household(VILLAGE_B, { seed: 300 + i });
+      h.household.wageIncome = 300_000;
+      return h;
+    });
+    await registry.bulkCreate(SYSTEM_ACTOR, many, { source: "demo" });
+    const db = database().db;
+    const rows = await db
+      .selectFrom("households")
+      .select(["id", "village_code"])
+      .where(
+        "household_number",
+        "in",
+        many.map((h) => h.household.householdNumber!),
+      )
+      .execute();
+    const targets = rows.map((r) => ({ id: Number(r.id), villageCode: r.village_code }));
+    const openCount = async (rule: string) =>
+      (
+        await db
+          .selectFrom("signals")
+          .select("household_id")
+          .where("rule_id", "=", rule)
+          .where("status", "=", "open")
+          .where(
+            "household_id",
+            "in",
+            targets.map((t) => t.id),
+          )
+          .execute()
+      ).length;
+    await db.transaction().execute((trx) => monitoring.reevaluate(trx, targets));
+    expect(await openCount("income.below_line")).toBe(60);
+    // Again: nothing new, and no second open signal of a rule for a household.
+    await db.transaction().execute((trx) => monitoring.reevaluate(trx, targets));
+    expect(await openCount("income.below_line")).toBe(60);
+    // A change made behind the registry's back: the next re-evaluation opens the new signal.
+    await db
+      .updateTable("households")
+      .set({ safe_water: 0 })
+      .where(
+        "id",
+        "in",
+        targets.map((t) => t.id),
+      )
+      .execute();
+    await db.transaction().execute((trx) => monitoring.reevaluate(trx, targets));
+    expect(await openCount("water.unsafe")).toBe(60);
+    expect(await openCount("income.below_line")).toBe(60);
+  });
 });
 
 describeEachEngine("monitoring evidence", (database) => {

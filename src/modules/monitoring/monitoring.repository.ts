@@ -101,7 +101,11 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
       return affected(r);
     },
 
-    /** Opens a signal, with its evidence, for every hit of the rule that has none open. */
+    /**
+     * Opens a signal, with its evidence, for every hit of the rule that has none open: those that
+     * have are skipped by the partial unique index of open signals (ON CONFLICT), not by NOT
+     * EXISTS — see openVerificationsAfter for the quadratic plan PostgreSQL can choose for that.
+     */
     async openNew(s: RuleStatement, at: string): Promise<number> {
       const r = await sql`
         INSERT INTO signals (household_id, village_code, rule_id, code, category, severity, verify, policy_id, status, evidence, opened_at, deadline)
@@ -109,9 +113,7 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
                ${sql.raw(evidenceJson(s.evidence))}, ${at}, ${s.deadline}
         FROM rule_hits x JOIN households h ON h.id = x.household_id LEFT JOIN member_agg a ON a.household_id = h.id
         WHERE x.rule_id = ${s.ruleId}
-          AND NOT EXISTS (SELECT 1 FROM signals s WHERE s.household_id = h.id AND s.rule_id = ${s.ruleId} AND s.status = 'open')`.execute(
-        db,
-      );
+        ON CONFLICT (household_id, rule_id) WHERE status = 'open' DO NOTHING`.execute(db);
       return affected(r);
     },
 
