@@ -8,6 +8,7 @@ import { Button, Card, Skeleton, Table, Tag, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useApiError } from "../../components/use-api-error.tsx";
+import { chinaDateTime } from "../../monitoring/signal-tags.tsx";
 import { useFeedsText } from "./feeds.i18n.ts";
 import { type ComparisonReport, feedReport, feedReportUrl } from "./feeds-api.ts";
 
@@ -28,7 +29,7 @@ export function FeedReportPage() {
     <div className="page" data-testid="feed-report">
       <Typography.Title level={4}>{x.reportTitle(report.feedName)}</Typography.Title>
       <Typography.Paragraph type="secondary">
-        {report.fileName} · {report.loadedAt.slice(0, 16).replace("T", " ")}
+        {report.fileName} · {chinaDateTime(report.loadedAt)}
       </Typography.Paragraph>
       <Button
         icon={<DownloadOutlined />}

@@ -19,6 +19,7 @@ import {
 import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { useApiError } from "../../components/use-api-error.tsx";
+import { chinaDateTime } from "../../monitoring/signal-tags.tsx";
 import { useFeedsText } from "./feeds.i18n.ts";
 import {
   type FeedDefinition,
@@ -186,7 +187,7 @@ export function FeedsPage() {
             {
               title: x.loadedAt,
               dataIndex: "loadedAt",
-              render: (v: string) => v.slice(0, 16).replace("T", " "),
+              render: (v: string) => chinaDateTime(v),
             },
             { title: x.type, dataIndex: "feedType", render: (v: string) => nameOf(v) },
             { title: x.file, dataIndex: "fileName" },
