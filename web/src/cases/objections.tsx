@@ -2,8 +2,8 @@
 import { App, Button, Empty, Form, Input, Modal, Radio, Space, Table, Tag, Typography } from "antd";
 import { useState } from "react";
 import { useApiError } from "../components/use-api-error.tsx";
+import { chinaDateTime } from "../format.ts";
 import { useI18n } from "../i18n/i18n.tsx";
-import { chinaDateTime } from "../monitoring/signal-tags.tsx";
 import { useCasesText } from "./cases.i18n.ts";
 import { type CaseDetail, casesApi, type Objection } from "./cases-api.ts";
 

@@ -4,10 +4,11 @@ import { Badge, Button, Card, Skeleton, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { chinaDate } from "../../../src/core/dates.ts";
+import { dateOf } from "../format.ts";
 import { useI18n } from "../i18n/i18n.tsx";
 import { useMonitoringText } from "./monitoring.i18n.ts";
 import { type HouseholdSignal, type IncomeRecord, monitoringApi } from "./monitoring-api.ts";
-import { dateOf, SeverityTag, SignalCategoryTag } from "./signal-tags.tsx";
+import { SeverityTag, SignalCategoryTag } from "./signal-tags.tsx";
 
 const SEVERITY_ORDER: Record<string, number> = { high: 0, medium: 1, low: 2 };
 

@@ -1,9 +1,10 @@
 /** A signal's expanded row: the evidence, the rule, and the verification task's history. */
 import { Descriptions, Spin, Timeline, Typography } from "antd";
 import { useEffect, useState } from "react";
+import { chinaDateTime } from "../format.ts";
 import { useI18n } from "../i18n/i18n.tsx";
 import { monitoringApi, type Signal, type TaskEvent, type Verification } from "./monitoring-api.ts";
-import { chinaDateTime, EvidenceList } from "./signal-tags.tsx";
+import { EvidenceList } from "./signal-tags.tsx";
 
 function eventText(
   e: TaskEvent,

@@ -1,6 +1,5 @@
 /** Tags and small views shared by the signals inbox, the task list and the household page. */
 import { Tag, Tooltip, Typography } from "antd";
-import { chinaDate } from "../../../src/core/dates.ts";
 import { householdField } from "../../../src/core/registry-fields.ts";
 import { useI18n } from "../i18n/i18n.tsx";
 import type { Messages } from "../i18n/zh-CN.ts";
@@ -22,18 +21,6 @@ const CATEGORY_COLORS: Record<string, string> = {
   eligibility: "blue",
   assistance: "green",
 };
-
-/** The China date of an ISO timestamp (signals are opened at a UTC instant). */
-export function dateOf(iso: string | null | undefined): string {
-  if (!iso) return "";
-  return iso.length === 10 ? iso : chinaDate(new Date(iso));
-}
-
-/** A timestamp as China's date and time (YYYY-MM-DD HH:mm), whatever the browser's zone. */
-export function chinaDateTime(iso: string): string {
-  const at = new Date(new Date(iso).getTime() + 8 * 3_600_000).toISOString();
-  return `${at.slice(0, 10)} ${at.slice(11, 16)}`;
-}
 
 export function SeverityTag({ severity }: { severity: string }) {
   const { t } = useI18n();

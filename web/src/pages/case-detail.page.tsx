@@ -34,8 +34,8 @@ import { type CaseDetail, type CaseLogEntry, casesApi } from "../cases/cases-api
 import { ObjectionsTable } from "../cases/objections.tsx";
 import { CategoryTag, HouseholdTypeTag } from "../components/tags.tsx";
 import { errorText, useApiError } from "../components/use-api-error.tsx";
+import { chinaDateTime } from "../format.ts";
 import { useI18n } from "../i18n/i18n.tsx";
-import { chinaDateTime } from "../monitoring/signal-tags.tsx";
 import { vocabLabel } from "../registry/fields.ts";
 import { householdApi } from "../registry/household-api.ts";
 

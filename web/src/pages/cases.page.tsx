@@ -27,8 +27,8 @@ import { useCasesText } from "../cases/cases.i18n.ts";
 import { type CaseListItem, type CaseQuery, casesApi, refusalReasons } from "../cases/cases-api.ts";
 import { PostNoticeModal } from "../cases/post-notice-modal.tsx";
 import { useApiError } from "../components/use-api-error.tsx";
+import { dateOf } from "../format.ts";
 import { useI18n } from "../i18n/i18n.tsx";
-import { dateOf } from "../monitoring/signal-tags.tsx";
 import { rootRegionOf, useUser } from "../session/session.tsx";
 
 type View = "mine" | "open" | "closed";

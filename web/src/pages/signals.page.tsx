@@ -26,6 +26,7 @@ import type { RegionPathItem } from "../api/types.ts";
 import { useCasesText } from "../cases/cases.i18n.ts";
 import { OpenCaseModal, type OpenCaseTarget } from "../cases/open-case-modal.tsx";
 import { useApiError } from "../components/use-api-error.tsx";
+import { dateOf } from "../format.ts";
 import { useI18n } from "../i18n/i18n.tsx";
 import { AssignModal } from "../monitoring/assign-modal.tsx";
 import { IncomeCloseButton } from "../monitoring/income-close-button.tsx";
@@ -42,7 +43,6 @@ import { SignalDetail } from "../monitoring/signal-detail.tsx";
 import { SignalSummaryCards } from "../monitoring/signal-summary.tsx";
 import {
   Deadline,
-  dateOf,
   SeverityTag,
   SignalCategoryTag,
   VerificationStatus,

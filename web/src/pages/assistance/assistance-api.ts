@@ -87,11 +87,6 @@ export interface TeamReport {
   measuresDelivered: number;
 }
 
-/** Today in China as YYYY-MM-DD. */
-export function chinaToday(): string {
-  return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
-}
-
 /** A file's bytes as base64 (for the visit photo). */
 export function fileBase64(file: File): Promise<string> {
   return new Promise((resolve, reject) => {

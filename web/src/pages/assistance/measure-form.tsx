@@ -4,8 +4,9 @@ import dayjs, { type Dayjs } from "dayjs";
 import { useState } from "react";
 import { api } from "../../api/client.ts";
 import { useApiError } from "../../components/use-api-error.tsx";
+import { chinaToday } from "../../format.ts";
 import { useAssistanceText } from "./assistance.i18n.ts";
-import { chinaToday, type PlanView } from "./assistance-api.ts";
+import type { PlanView } from "./assistance-api.ts";
 
 interface Values {
   code: string;

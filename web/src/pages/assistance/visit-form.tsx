@@ -5,8 +5,9 @@ import dayjs, { type Dayjs } from "dayjs";
 import { useState } from "react";
 import { api } from "../../api/client.ts";
 import { useApiError } from "../../components/use-api-error.tsx";
+import { chinaToday } from "../../format.ts";
 import { useAssistanceText } from "./assistance.i18n.ts";
-import { chinaToday, fileBase64, type MeasureView } from "./assistance-api.ts";
+import { fileBase64, type MeasureView } from "./assistance-api.ts";
 
 interface Values {
   visitedOn: Dayjs;

@@ -8,7 +8,7 @@ import { Button, Card, Skeleton, Table, Tag, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useApiError } from "../../components/use-api-error.tsx";
-import { chinaDateTime } from "../../monitoring/signal-tags.tsx";
+import { chinaDateTime } from "../../format.ts";
 import { useFeedsText } from "./feeds.i18n.ts";
 import { type ComparisonReport, feedReport, feedReportUrl } from "./feeds-api.ts";
 

@@ -19,7 +19,7 @@ import {
 import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { useApiError } from "../../components/use-api-error.tsx";
-import { chinaDateTime } from "../../monitoring/signal-tags.tsx";
+import { chinaDateTime } from "../../format.ts";
 import { useFeedsText } from "./feeds.i18n.ts";
 import {
   type FeedDefinition,

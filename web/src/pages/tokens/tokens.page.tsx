@@ -23,6 +23,7 @@ import dayjs, { type Dayjs } from "dayjs";
 import { useCallback, useEffect, useState } from "react";
 import { api } from "../../api/client.ts";
 import { useApiError } from "../../components/use-api-error.tsx";
+import { chinaDateTime, dateOf } from "../../format.ts";
 import { useSession } from "../../session/session.tsx";
 import { type FeedDefinition, feedDefinitions } from "../feeds/feeds-api.ts";
 import { useTokensText } from "./tokens.i18n.ts";
@@ -44,10 +45,9 @@ export interface TokenView {
 }
 
 const STATUS_COLOR = { active: "green", expired: "default", revoked: "red" } as const;
-const time = (v: string | null) => (v ? dayjs(v).format("YYYY-MM-DD HH:mm") : null);
+const time = (v: string | null) => (v ? chinaDateTime(v) : null);
 /** The last day (China time) a token is valid: the server keeps the first instant after it. */
-const lastDay = (expiresAt: string) =>
-  new Date(Date.parse(expiresAt) - 1 + 8 * 3_600_000).toISOString().slice(0, 10);
+const lastDay = (expiresAt: string) => dateOf(new Date(Date.parse(expiresAt) - 1).toISOString());
 
 export function TokensPage() {
   const x = useTokensText();
