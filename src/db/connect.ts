@@ -6,10 +6,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { invalid } from "../core/errors.ts";
 import type { DB } from "./schema.ts";
+import { SplitSqliteDialect } from "./sqlite-driver.ts";
 
 export type Engine = "sqlite" | "postgres";
 
@@ -29,8 +30,10 @@ const SQLITE_HANDLES = new WeakMap<object, BetterSqlite3.Database>();
 
 /**
  * The better-sqlite3 connection of a database opened by `connect` (undefined for PostgreSQL or
- * a Kysely instance made elsewhere). SQLite has one connection: statements run on it belong to
- * whatever transaction Kysely has open on it, so bulk writes may use prepared statements directly.
+ * a Kysely instance made elsewhere). This is the one writing connection: statements run on it
+ * belong to whatever transaction Kysely has open on it, so bulk writes inside a transaction may
+ * use prepared statements directly (reads outside transactions may use a second, read-only
+ * connection: sqlite-driver.ts).
  */
 export function sqliteHandle(db: object): BetterSqlite3.Database | undefined {
   return SQLITE_HANDLES.get(db);
@@ -74,7 +77,14 @@ function connectSqlite(url: string): Database {
   raw.pragma("foreign_keys = ON");
   raw.pragma("busy_timeout = 5000");
   raw.pragma("cache_size = -65536");
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: raw }) });
+  // Reads outside transactions run here while a transaction holds `raw` (sqlite-driver.ts).
+  let reader: BetterSqlite3.Database | null = null;
+  if (path !== ":memory:") {
+    reader = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+    reader.pragma("busy_timeout = 5000");
+    reader.pragma("cache_size = -32768");
+  }
+  const db = new Kysely<DB>({ dialect: new SplitSqliteDialect(raw, reader) });
   SQLITE_HANDLES.set(db, raw);
   return { db, engine: "sqlite", url, close: () => db.destroy() };
 }
