@@ -9,6 +9,7 @@ import { up004 } from "./migrations/004-feeds.ts";
 import { up005 } from "./migrations/005-assistance.ts";
 import { up007 } from "./migrations/007-api-tokens.ts";
 import { up008 } from "./migrations/008-incomes.ts";
+import { up011 } from "./migrations/011-feed-withdrawals.ts";
 
 /** Names of all migrations, in order. */
 export const MIGRATIONS = [
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   "005-assistance",
   "007-api-tokens",
   "008-incomes",
+  "011-feed-withdrawals",
 ];
 
 function provider(database: Database): MigrationProvider {
@@ -30,6 +32,7 @@ function provider(database: Database): MigrationProvider {
     "005-assistance": { up: up005(database.engine) },
     "007-api-tokens": { up: up007(database.engine) },
     "008-incomes": { up: up008(database.engine) },
+    "011-feed-withdrawals": { up: up011() },
   };
   if (Object.keys(migrations).join() !== MIGRATIONS.join())
     throw new Error("MIGRATIONS is out of date");

@@ -497,6 +497,10 @@ export interface FeedLoadTable {
   created: number;
   unchanged: number;
   superseded: number;
+  /** Set when the load was withdrawn (撤销): its facts ended, those it superseded restored. */
+  withdrawn_at: string | null;
+  withdrawn_by: string | null;
+  withdraw_reason: string | null;
 }
 
 export interface FeedRowTable {

@@ -77,7 +77,9 @@ export function createFeedsRepository(db: Kysely<DB>) {
       return q.execute();
     },
 
-    async insertLoad(load: New<FeedLoadTable>): Promise<number> {
+    async insertLoad(
+      load: Omit<New<FeedLoadTable>, "withdrawn_at" | "withdrawn_by" | "withdraw_reason">,
+    ): Promise<number> {
       const row = await db
         .insertInto("feed_loads")
         .values(load)

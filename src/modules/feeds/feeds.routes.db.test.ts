@@ -227,4 +227,37 @@ describeEachEngine("feed routes", (database) => {
     });
     expect(unknown.statusCode).toBe(400);
   });
+
+  it("withdraws a load over HTTP with a reason; the list shows who withdrew it and why", async () => {
+    const res = await upload("yibao", "vehicle", sample("vehicle"));
+    const id = res.json().loadId as number;
+    const withdraw = (user: string, reason: string) =>
+      app.inject({
+        method: "POST",
+        url: `/api/feed-loads/${id}/withdraw`,
+        headers: { cookie: cookies[user]! },
+        payload: { reason },
+      });
+    expect((await withdraw("cunA", "村里撤销")).statusCode).toBe(403);
+    const empty = await withdraw("yibao", "");
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json()).toMatchObject({ error: { code: "reason_required" } });
+
+    const done = await withdraw("yibao", "上传错了文件");
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json()).toMatchObject({
+      loadId: id,
+      feedType: "vehicle",
+      ended: res.json().facts.created,
+      restored: 0,
+      signalsRefreshed: true,
+    });
+    expect(done.json().households).toBeGreaterThan(0);
+    const load = await app.inject({
+      url: `/api/feed-loads/${id}`,
+      headers: { cookie: cookies.yibao! },
+    });
+    expect(load.json().withdrawn).toMatchObject({ by: "yibao", reason: "上传错了文件" });
+    expect((await withdraw("yibao", "再来一次")).statusCode).toBe(409);
+  });
 });

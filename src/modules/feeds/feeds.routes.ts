@@ -15,6 +15,8 @@ import {
   loadReport,
   loadView,
   uploadQuery,
+  withdrawalView,
+  withdrawBody,
 } from "./feeds.schema.ts";
 
 /** Content types accepted as a raw file body (as the national import's upload). */
@@ -48,6 +50,10 @@ const presentLoad = (r: Awaited<ReturnType<Services["feeds"]["loads"]>>[number])
   unmatched: r.unmatched,
   ambiguous: r.ambiguous,
   facts: { created: r.created, unchanged: r.unchanged, superseded: r.superseded },
+  withdrawn:
+    r.withdrawn_at === null
+      ? null
+      : { at: r.withdrawn_at, by: r.withdrawn_by ?? "", reason: r.withdraw_reason ?? "" },
 });
 
 /** Streams a workbook as a download named `fileName` (the Chinese name kept for browsers). */
@@ -148,6 +154,31 @@ export function registerFeedsRoutes(app: FastifyInstance, services: Services) {
         schema: { tags, summary: "一个导入批次", params: loadParams, response: { 200: loadView } },
       },
       async (req) => presentLoad(await feeds.loadRecord(actorOf(req), req.params.id)),
+    );
+
+    r.post(
+      "/api/feed-loads/:id/withdraw",
+      {
+        schema: {
+          tags,
+          summary:
+            "撤销一个导入批次：本批次的事实失效，被它取代的事实恢复有效，相关农户重新筛查（需填写原因）",
+          params: loadParams,
+          body: withdrawBody,
+          response: { 200: withdrawalView },
+        },
+      },
+      async (req) => {
+        const done = await feeds.withdraw(actorOf(req), req.params.id, req.body.reason);
+        return {
+          loadId: done.loadId,
+          feedType: done.feedType,
+          ended: done.ended,
+          restored: done.restored,
+          households: done.households.length,
+          signalsRefreshed: done.signals.done,
+        };
+      },
     );
 
     r.get(

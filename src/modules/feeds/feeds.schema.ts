@@ -95,6 +95,25 @@ export const loadView = z.object({
   unmatched: z.number(),
   ambiguous: z.number(),
   facts: factCounts,
+  /** Set when the load was withdrawn (撤销导入). */
+  withdrawn: z.object({ at: z.string(), by: z.string(), reason: z.string() }).nullable(),
+});
+
+export const withdrawBody = z.object({
+  /** Why the load is withdrawn (撤销原因), kept with it and in the audit log. */
+  reason: z.string().max(200),
+});
+
+export const withdrawalView = z.object({
+  loadId: z.number(),
+  feedType: z.string(),
+  /** Facts of the load that ended. */
+  ended: z.number(),
+  /** Facts it had superseded, current again. */
+  restored: z.number(),
+  /** Households whose facts changed and were re-evaluated. */
+  households: z.number(),
+  signalsRefreshed: z.boolean(),
 });
 
 export const factView = z.object({

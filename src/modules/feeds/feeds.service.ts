@@ -15,7 +15,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Kysely } from "kysely";
 import { chinaDate } from "../../core/dates.ts";
-import { invalid, notFound } from "../../core/errors.ts";
+import { conflict, invalid, notAllowed, notFound } from "../../core/errors.ts";
 import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
@@ -37,6 +37,7 @@ import {
   writeTemplateXlsx,
 } from "./feeds.report.ts";
 import { createFeedsRepository, type Holder } from "./feeds.repository.ts";
+import { withdrawFacts } from "./feeds.withdraw.ts";
 
 export interface FeedsDeps {
   db: Kysely<DB>;
@@ -45,6 +46,18 @@ export interface FeedsDeps {
   policies: PolicyService;
   /** Where uploads are kept while they load (default: the system temp folder). */
   workDir?: string;
+}
+
+/** What withdrawing a load did. */
+export interface FeedWithdrawal {
+  loadId: number;
+  feedType: string;
+  /** Facts of the load that ended. */
+  ended: number;
+  /** Facts the load had superseded, current again. */
+  restored: number;
+  /** Households whose facts changed (the caller re-evaluates them). */
+  households: { id: number; villageCode: string }[];
 }
 
 export interface FeedLoadOptions {
@@ -216,6 +229,63 @@ export function createFeedsService(deps: FeedsDeps) {
       if (!row || !loadVisible(actor, row.region_code))
         throw notFound(`数据导入批次 ${id} 不存在`, { code: "feed_load_not_found" });
       return row;
+    },
+
+    /**
+     * Withdraws a committed load (撤销导入, feeds.withdraw.ts): by a user who may load its feed
+     * type and whose region contains the load's, with a reason; audited.
+     */
+    async withdraw(actor: Actor, id: number, reason: string): Promise<FeedWithdrawal> {
+      assertCan(actor, "feed.load");
+      if (actor.token)
+        throw notAllowed("API 令牌只能上传数据，撤销请由工作人员登录后操作", {
+          code: "token_not_allowed",
+        });
+      const load = await service.loadRecord(actor, id);
+      assertFeedAllowed(actor, load.feed_type);
+      if (
+        actor.regionCode !== null &&
+        (load.region_code === null || !load.region_code.startsWith(actor.regionCode))
+      )
+        throw notAllowed("这个批次是上级导入的，只能由上级撤销", {
+          code: "feed_load_out_of_scope",
+        });
+      const why = reason.trim();
+      if (why === "") throw invalid("请填写撤销原因", { code: "reason_required", field: "reason" });
+      if (why.length > 200)
+        throw invalid("撤销原因不能超过 200 字", { code: "reason_too_long", field: "reason" });
+      const at = now().toISOString();
+      return db.transaction().execute(async (trx) => {
+        // Read again inside the transaction: two withdrawals of one load must not both pass.
+        const current = await trx
+          .selectFrom("feed_loads")
+          .select(["withdrawn_at", "withdrawn_by"])
+          .where("id", "=", id)
+          .executeTakeFirstOrThrow();
+        if (current.withdrawn_at !== null)
+          throw conflict(`导入批次 #${id} 已由 ${current.withdrawn_by} 撤销`, {
+            code: "feed_load_withdrawn",
+          });
+        const done = await withdrawFacts(trx, id, at);
+        await trx
+          .updateTable("feed_loads")
+          .set({ withdrawn_at: at, withdrawn_by: actor.username, withdraw_reason: why })
+          .where("id", "=", id)
+          .execute();
+        await audit(trx, actor, at, "feed.withdraw", {
+          targetType: "feed_load",
+          targetId: String(id),
+          ...(load.region_code ? { regionCode: load.region_code } : {}),
+          detail: {
+            feedType: load.feed_type,
+            file: load.file_name,
+            reason: why,
+            ended: done.ended,
+            restored: done.restored,
+          },
+        });
+        return { loadId: id, feedType: load.feed_type, ...done };
+      });
     },
 
     /** The comparison report of a load within the actor's region. */

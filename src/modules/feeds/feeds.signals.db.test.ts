@@ -1,7 +1,8 @@
 /**
  * A committed load re-evaluates the households whose facts it created or superseded: the
  * medical sample opens its screening signals at once, a corrected file that supersedes them
- * resolves them at once, progress is reported per chunk, and a load above the threshold
+ * resolves them at once, withdrawing that file opens them again, progress is reported per
+ * chunk, and a load above the threshold
  * sweeps the county instead. Nothing happens for a dry run or a file that changed nothing.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -37,6 +38,7 @@ describeEachEngine("signals after a feed load", (database) => {
   let monitoring: ReturnType<typeof createMonitoringService>;
   let base: ReturnType<typeof createFeedsService>;
   const progress: SignalRefreshProgress[] = [];
+  let correctedLoad = 0;
 
   const openRules = async (householdNumber: string) => {
     const rows = await database()
@@ -102,11 +104,21 @@ describeEachEngine("signals after a feed load", (database) => {
     const path = join(dir, "medical-corrected.csv");
     writeFileSync(path, corrected);
     const r = await refreshed().load(department, "medical", path);
+    correctedLoad = r.loadId!;
     expect(r.facts.superseded).toBe(2);
     expect(r.signals).toEqual({ households: 2, method: "households", done: true });
     const open = await openRules("360726100201S001");
     expect(open).not.toContain("feed.serious_illness");
     expect(open).not.toContain("feed.medical_out_of_pocket_stay");
+  });
+
+  it("withdrawing the corrected load restores the facts and opens the signals again", async () => {
+    const w = await refreshed().withdraw(department, correctedLoad, "误传了未核实的更正文件");
+    expect({ ended: w.ended, restored: w.restored }).toEqual({ ended: 2, restored: 2 });
+    expect(w.signals).toEqual({ households: 2, method: "households", done: true });
+    expect(await openRules("360726100201S001")).toEqual(
+      expect.arrayContaining(["feed.medical_out_of_pocket_stay", "feed.serious_illness"]),
+    );
   });
 
   it("sweeps the county instead when a load touches more households than the threshold", async () => {

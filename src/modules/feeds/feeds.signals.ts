@@ -66,16 +66,15 @@ async function touchedBy(db: Kysely<DB>, loadId: number) {
 }
 
 export function withSignalRefresh(feeds: FeedsService, deps: SignalRefreshDeps) {
-  async function refresh(
-    report: FeedLoadReport,
+  /** Re-evaluates these households (or sweeps their counties); false when that failed. */
+  async function reevaluate(
+    households: readonly { id: number; villageCode: string }[],
     onSignals?: (p: SignalRefreshProgress) => void,
-  ): Promise<RefreshedReport> {
-    if (!report.committed || report.loadId === null) return report;
-    const households = await touchedBy(deps.db, report.loadId);
+  ): Promise<SignalRefresh> {
     const total = households.length;
     const method = total > (deps.sweepAbove ?? SWEEP_ABOVE) ? "sweep" : "households";
     const chunkSize = deps.chunk ?? CHUNK;
-    if (total === 0) return { ...report, signals: { households: 0, method, done: true } };
+    if (total === 0) return { households: 0, method, done: true };
     try {
       onSignals?.({ phase: "signals", done: 0, total });
       if (method === "sweep") {
@@ -89,11 +88,20 @@ export function withSignalRefresh(feeds: FeedsService, deps: SignalRefreshDeps) 
         }
       }
       onSignals?.({ phase: "signals", done: total, total });
-      return { ...report, signals: { households: total, method, done: true } };
+      return { households: total, method, done: true };
     } catch (e) {
       deps.onError?.(e);
-      return { ...report, signals: { households: total, method, done: false } };
+      return { households: total, method, done: false };
     }
+  }
+
+  async function refresh(
+    report: FeedLoadReport,
+    onSignals?: (p: SignalRefreshProgress) => void,
+  ): Promise<RefreshedReport> {
+    if (!report.committed || report.loadId === null) return report;
+    const signals = await reevaluate(await touchedBy(deps.db, report.loadId), onSignals);
+    return { ...report, signals };
   }
 
   return {
@@ -108,6 +116,11 @@ export function withSignalRefresh(feeds: FeedsService, deps: SignalRefreshDeps) 
       options: Omit<Options, "fileName"> = {},
     ) {
       return refresh(await feeds.upload(actor, feedType, upload, options), options.onSignals);
+    },
+    /** A withdrawn load's households are re-evaluated as a committed load's are. */
+    async withdraw(actor: Actor, id: number, reason: string) {
+      const done = await feeds.withdraw(actor, id, reason);
+      return { ...done, signals: await reevaluate(done.households) };
     },
   };
 }
