@@ -2,7 +2,7 @@
  * Department data in a real browser: a county officer picks 死亡注销, drops the sample file,
  * sees the load's counts, opens the comparison report (by town, the alert with its source row,
  * the unmatched row masked), and the household page shows the fact with its source; then
- * reviews likely duplicates: one pair dismissed, one merged.
+ * reviews likely duplicates: one pair dismissed, one merged; then withdraws the load.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -131,5 +131,27 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     // The dismissed pair's households are untouched.
     const kept = await fixture.services.registry.get(SYSTEM_ACTOR, duplicates[0]!);
     expect(kept.members.every((m) => m.status === "active")).toBe(true);
+  });
+
+  it("withdraws the load with a reason; the household's fact shows its load was withdrawn", async () => {
+    await page.goto(`${fixture.url}/feeds`);
+    const loads = page.getByTestId("feed-loads");
+    const row = loads.locator(".ant-table-row", { hasText: "death.csv" }).first();
+    await row.locator('[data-testid^="feed-withdraw-"]').click();
+    const dialog = page.locator(".ant-modal", { hasText: "撤销导入：death.csv" });
+    // No reason, no withdrawal.
+    await dialog.getByRole("button", { name: "确认撤销" }).click();
+    await dialog.getByText("请填写撤销原因").waitFor();
+    await page.getByTestId("feed-withdraw-reason").fill("误传了未核实的死亡名单");
+    await dialog.getByRole("button", { name: "确认撤销" }).click();
+    await page.getByText(/已撤销：1 条数据失效，0 条数据恢复有效/).waitFor();
+    await row.getByTestId("feed-load-withdrawn").waitFor();
+    expect(await row.locator('[data-testid^="feed-withdraw-"]').count()).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, "feed-withdrawn.png"), fullPage: true });
+
+    await page.goto(`${fixture.url}/households/360726101201S003`);
+    await expect
+      .poll(() => page.getByTestId("household-facts").textContent())
+      .toContain("所属导入批次已撤销");
   });
 });

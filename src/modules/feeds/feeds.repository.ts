@@ -204,6 +204,7 @@ export function createFeedsRepository(db: Kysely<DB>) {
       return db
         .selectFrom("facts as f")
         .innerJoin("members as m", "m.id", "f.member_id")
+        .innerJoin("feed_loads as l", "l.id", "f.load_id")
         .select([
           "f.id",
           "f.feed_type",
@@ -220,6 +221,7 @@ export function createFeedsRepository(db: Kysely<DB>) {
           "f.created_at",
           "f.superseded_at",
           "f.superseded_by",
+          "l.withdrawn_at",
         ])
         .where("f.household_id", "=", householdId)
         .orderBy("f.effective_from", "desc")

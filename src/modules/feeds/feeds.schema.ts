@@ -136,6 +136,8 @@ export const factView = z.object({
   /** false once a corrected file superseded it */
   current: z.boolean(),
   supersededAt: z.string().nullable(),
+  /** The fact's load was withdrawn (撤销导入): it ended with it. */
+  withdrawn: z.boolean(),
 });
 
 /** 比对报告 of one load within the reader's region */

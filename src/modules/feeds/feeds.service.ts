@@ -367,6 +367,7 @@ export function createFeedsService(deps: FeedsDeps) {
           },
           current: r.superseded_at === null,
           supersededAt: r.superseded_at,
+          withdrawn: r.withdrawn_at !== null,
         };
       });
     },

@@ -4,23 +4,33 @@
  * download for the towns to verify.
  */
 import { DownloadOutlined } from "@ant-design/icons";
-import { Button, Card, Skeleton, Table, Tag, Typography } from "antd";
+import { Alert, Button, Card, Skeleton, Table, Tag, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useApiError } from "../../components/use-api-error.tsx";
 import { chinaDateTime } from "../../format.ts";
 import { useFeedsText } from "./feeds.i18n.ts";
-import { type ComparisonReport, feedReport, feedReportUrl } from "./feeds-api.ts";
+import {
+  type ComparisonReport,
+  type FeedLoad,
+  feedLoad,
+  feedReport,
+  feedReportUrl,
+} from "./feeds-api.ts";
 
 export function FeedReportPage() {
   const x = useFeedsText();
   const showError = useApiError();
   const id = Number(useParams().id);
   const [report, setReport] = useState<ComparisonReport | null>(null);
+  const [load, setLoad] = useState<FeedLoad | null>(null);
 
   useEffect(() => {
     feedReport(id)
       .then(setReport)
+      .catch((e: unknown) => showError(e));
+    feedLoad(id)
+      .then(setLoad)
       .catch((e: unknown) => showError(e));
   }, [id, showError]);
 
@@ -31,6 +41,19 @@ export function FeedReportPage() {
       <Typography.Paragraph type="secondary">
         {report.fileName} · {chinaDateTime(report.loadedAt)}
       </Typography.Paragraph>
+      {load?.withdrawn && (
+        <Alert
+          type="warning"
+          showIcon
+          className="page__card"
+          data-testid="feed-report-withdrawn"
+          message={x.withdrawnBy(
+            load.withdrawn.by,
+            chinaDateTime(load.withdrawn.at),
+            load.withdrawn.reason,
+          )}
+        />
+      )}
       <Button
         icon={<DownloadOutlined />}
         href={feedReportUrl(id)}

@@ -34,6 +34,17 @@ export interface FeedLoad {
   unmatched: number;
   ambiguous: number;
   facts: { created: number; unchanged: number; superseded: number };
+  /** Set when the load was withdrawn (撤销导入). */
+  withdrawn: { at: string; by: string; reason: string } | null;
+}
+
+export interface FeedWithdrawal {
+  loadId: number;
+  feedType: string;
+  ended: number;
+  restored: number;
+  households: number;
+  signalsRefreshed: boolean;
 }
 
 export interface ComparisonReport {
@@ -78,10 +89,15 @@ export interface Fact {
   values: { key: string; label: string; value: string | number | null }[];
   source: { file: string; row: number; loadId: number };
   current: boolean;
+  /** Its load was withdrawn (撤销导入). */
+  withdrawn: boolean;
 }
 
 export const feedDefinitions = () => api.get<{ items: FeedDefinition[] }>("/api/feeds");
 export const feedLoads = () => api.get<{ items: FeedLoad[] }>("/api/feed-loads");
+export const withdrawFeedLoad = (id: number, reason: string) =>
+  api.post<FeedWithdrawal>(`/api/feed-loads/${id}/withdraw`, { reason });
+export const feedLoad = (id: number) => api.get<FeedLoad>(`/api/feed-loads/${id}`);
 export const feedReport = (id: number) => api.get<ComparisonReport>(`/api/feed-loads/${id}/report`);
 export const feedReportUrl = (id: number) => `/api/feed-loads/${id}/report.xlsx`;
 export const householdFacts = (number: string) =>

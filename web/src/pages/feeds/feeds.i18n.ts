@@ -54,6 +54,19 @@ export const feedsZh = {
   source: (file: string, row: number) => `${file} 第 ${row} 行`,
   rescreened: (n: number) => `已对数据有变化的 ${n} 户重新筛查，预警已更新`,
   rescreenLater: (n: number) => `数据有变化的 ${n} 户未能立即重新筛查，将在下次筛查时更新预警`,
+  withdrawnFact: "所属导入批次已撤销",
+  withdraw: "撤销",
+  withdrawTitle: (file: string) => `撤销导入：${file}`,
+  withdrawIntro:
+    "撤销后，本批次导入的数据全部失效，被本批次更正或取代的数据恢复有效，相关农户立即重新筛查。批次本身和撤销原因保留备查。",
+  withdrawReason: "撤销原因",
+  withdrawReasonHint: "例如：误传了上个月的文件",
+  withdrawReasonRequired: "请填写撤销原因",
+  withdrawOk: "确认撤销",
+  withdrawn: "已撤销",
+  withdrawnBy: (by: string, at: string, reason: string) => `${by} 于 ${at} 撤销：${reason}`,
+  withdrawDone: (ended: number, restored: number) =>
+    `已撤销：${ended} 条数据失效，${restored} 条数据恢复有效`,
 };
 export type FeedsText = typeof feedsZh;
 
@@ -112,6 +125,19 @@ export const feedsEn: FeedsText = {
     `Re-screened the ${n} households whose data changed; alerts are up to date`,
   rescreenLater: (n: number) =>
     `The ${n} households whose data changed could not be re-screened now; the next sweep will update their alerts`,
+  withdrawnFact: "Its load was withdrawn",
+  withdraw: "Withdraw",
+  withdrawTitle: (file: string) => `Withdraw load: ${file}`,
+  withdrawIntro:
+    "Withdrawing ends every fact this load brought in and restores the facts it corrected or replaced; the households concerned are re-screened at once. The load and the reason stay on record.",
+  withdrawReason: "Reason",
+  withdrawReasonHint: "e.g. uploaded last month's file by mistake",
+  withdrawReasonRequired: "Please give a reason",
+  withdrawOk: "Withdraw",
+  withdrawn: "Withdrawn",
+  withdrawnBy: (by: string, at: string, reason: string) => `Withdrawn by ${by} at ${at}: ${reason}`,
+  withdrawDone: (ended: number, restored: number) =>
+    `Withdrawn: ${ended} facts ended, ${restored} restored`,
 };
 
 export function useFeedsText(): FeedsText {

@@ -20,6 +20,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { useApiError } from "../../components/use-api-error.tsx";
 import { chinaDateTime } from "../../format.ts";
+import { useSession } from "../../session/session.tsx";
 import { useFeedsText } from "./feeds.i18n.ts";
 import {
   type FeedDefinition,
@@ -29,10 +30,13 @@ import {
   feedLoads,
   uploadFeed,
 } from "./feeds-api.ts";
+import { WithdrawLoadButton, WithdrawnTag } from "./withdraw-load.tsx";
 
 export function FeedsPage() {
   const x = useFeedsText();
   const showError = useApiError();
+  const { user } = useSession();
+  const canLoad = user?.can.includes("feed.load") ?? false;
   const [types, setTypes] = useState<FeedDefinition[]>([]);
   const [type, setType] = useState<string>();
   const [progress, setProgress] = useState<number | null>(null);
@@ -198,7 +202,11 @@ export function FeedsPage() {
               title: x.report,
               key: "report",
               render: (_: unknown, l: FeedLoad) => (
-                <Link to={`/feeds/loads/${l.id}`}>{x.report}</Link>
+                <Space size={4}>
+                  <Link to={`/feeds/loads/${l.id}`}>{x.report}</Link>
+                  <WithdrawnTag load={l} />
+                  {canLoad && !l.withdrawn && <WithdrawLoadButton load={l} onDone={refresh} />}
+                </Space>
               ),
             },
           ]}

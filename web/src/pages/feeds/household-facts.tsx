@@ -51,7 +51,11 @@ export function HouseholdFacts({ householdNumber }: { householdNumber: string })
                 <Tag color={f.current ? "blue" : "default"}>{f.feedName}</Tag>
                 <strong>{f.memberName}</strong>
                 <span>{f.effectiveFrom}</span>
-                {!f.current && <Typography.Text delete>{x.superseded_}</Typography.Text>}
+                {!f.current && (
+                  <Typography.Text delete>
+                    {f.withdrawn ? x.withdrawnFact : x.superseded_}
+                  </Typography.Text>
+                )}
               </Space>
               <Typography.Text type="secondary">
                 {f.values.map((v) => `${v.label}：${v.value ?? ""}`).join("；")}
