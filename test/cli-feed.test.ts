@@ -79,6 +79,25 @@ for (const engine of ENGINES as readonly Engine[]) {
       expect(again).toMatchObject({ facts: { created: 0, unchanged: 2, superseded: 0 } });
     });
 
+    it("withdraws a load with a reason, and refuses without one", async () => {
+      const bare = await fangpin("feed", "withdraw", "1");
+      expect(bare.code).toBe(2);
+      expect(jsonOf(bare)).toMatchObject({ error: { code: "reason_required" } });
+      const run = await fangpin("feed", "withdraw", "1", "--reason", "误传");
+      expect(run.code, run.stderr).toBe(0);
+      expect(jsonOf(run)).toEqual({
+        loadId: 1,
+        feedType: "medical",
+        ended: 2,
+        restored: 0,
+        households: 2,
+        signalsRefreshed: true,
+      });
+      // The same file loads again once its load is withdrawn.
+      const reload = jsonOf(await fangpin("feed", "load", "medical", sample("medical")));
+      expect(reload).toMatchObject({ facts: { created: 2, unchanged: 0, superseded: 0 } });
+    });
+
     it("exits 0 with refused rows, each with its row, column, code and message", async () => {
       const path = join(dir, `death-${engine}.csv`);
       writeFileSync(path, `证件号码,姓名,死亡日期\n${idOf(PEOPLE.deceased)},赖桂兰,2026-02-30\n`);

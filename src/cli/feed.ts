@@ -67,3 +67,38 @@ export const feedLoadCommand: Command = {
     }
   },
 };
+
+export const feedWithdrawCommand: Command = {
+  name: "feed withdraw",
+  summary: "撤销一个部门数据导入批次：本批次的事实失效，被它取代的事实恢复有效（需填写原因）",
+  usage: "fangpin feed withdraw <批次号> --reason <原因> [--as 用户名] [--db <url>] [--json]",
+  options: {
+    reason: { type: "string" },
+    as: { type: "string" },
+  },
+  positionals: true,
+  async run({ values, positionals }, out) {
+    const id = Number(positionals[0]);
+    if (positionals.length !== 1 || !Number.isInteger(id) || id <= 0)
+      throw new UsageError(`请给出一个批次号（正整数）\n用法：${this.usage}`);
+    const database = await openDatabase(values);
+    try {
+      const services = createServices({ database });
+      const actor = await actorOption(services, values.as, SYSTEM_ACTOR);
+      const r = await services.feeds.withdraw(actor, id, String(values.reason ?? ""));
+      out.result(
+        {
+          loadId: r.loadId,
+          feedType: r.feedType,
+          ended: r.ended,
+          restored: r.restored,
+          households: r.households.length,
+          signalsRefreshed: r.signals.done,
+        },
+        `已撤销批次 #${r.loadId}（${r.feedType}）：${r.ended} 条事实失效，${r.restored} 条恢复有效，${r.households.length} 户重新筛查${r.signals.done ? "" : "（未完成，下次筛查时补上）"}`,
+      );
+    } finally {
+      await database.close();
+    }
+  },
+};

@@ -18,7 +18,7 @@ import type { Command } from "./command.ts";
 import { parse } from "./command.ts";
 import { demoCommand } from "./demo.ts";
 import { exportNationalCommand } from "./export.ts";
-import { feedLoadCommand } from "./feed.ts";
+import { feedLoadCommand, feedWithdrawCommand } from "./feed.ts";
 import { idcheckCommand } from "./idcheck.ts";
 import { importNationalCommand } from "./import.ts";
 import { incomeBackfillCommand, incomeCloseYearCommand } from "./income.ts";
@@ -48,6 +48,7 @@ const COMMANDS: Command[] = [
   importNationalCommand,
   exportNationalCommand,
   feedLoadCommand,
+  feedWithdrawCommand,
   tokenCreateCommand,
   tokenListCommand,
   tokenRevokeCommand,
