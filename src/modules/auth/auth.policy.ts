@@ -15,6 +15,7 @@ export const ACTIONS = [
   "audit.read",
   "signal.read",
   "monitoring.sweep",
+  "income.close",
   "verification.assign",
   "verification.record",
   "policy.edit",
@@ -50,6 +51,8 @@ const RULES: Record<Action, readonly Role[]> = {
   "audit.read": ["admin", "county", "inspector"],
   "signal.read": READERS,
   "monitoring.sweep": ["admin", "county"],
+  // 年度收入结转 — recording every household's income as a year's is the county's once a year.
+  "income.close": ["admin", "county"],
   "verification.assign": ["admin", "county", "town"],
   "verification.record": STAFF,
   "policy.edit": ["admin", "county"],

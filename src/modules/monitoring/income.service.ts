@@ -142,8 +142,8 @@ export function createIncomeService({ db, now, onChanged }: IncomeDeps) {
   }
 
   function regionOf(actor: Actor, region: string | undefined): string | null {
-    // County staff close years (the permission of a sweep); asked before the region is.
-    assertCan(actor, "monitoring.sweep");
+    // County staff close years (年度收入结转); asked before the region is.
+    assertCan(actor, "income.close");
     const r = region ?? actor.regionCode;
     if (r && !/^\d{2,12}$/.test(r))
       throw invalid("区划代码应为数字", { field: "region", code: "region_invalid" });

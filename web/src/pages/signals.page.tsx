@@ -109,6 +109,7 @@ export function SignalsPage({ mode }: { mode: "signals" | "tasks" }) {
   const canAssign = user.can.includes("verification.assign");
   const canRecord = user.can.includes("verification.record");
   const canSweep = user.can.includes("monitoring.sweep");
+  const canCloseYear = user.can.includes("income.close");
   const canOpenCase = canRecord && user.can.includes("case.open");
 
   const query = useCallback(
@@ -406,18 +407,22 @@ export function SignalsPage({ mode }: { mode: "signals" | "tasks" }) {
           </Space>
         }
         extra={
-          canSweep && (
+          (canSweep || canCloseYear) && (
             <Space>
-              <IncomeCloseButton
-                region={region}
-                regionName={regionName}
-                onDone={() => setTick((n) => n + 1)}
-              />
-              <SweepButton
-                region={region}
-                regionName={regionName}
-                onDone={() => setTick((n) => n + 1)}
-              />
+              {canCloseYear && (
+                <IncomeCloseButton
+                  region={region}
+                  regionName={regionName}
+                  onDone={() => setTick((n) => n + 1)}
+                />
+              )}
+              {canSweep && (
+                <SweepButton
+                  region={region}
+                  regionName={regionName}
+                  onDone={() => setTick((n) => n + 1)}
+                />
+              )}
             </Space>
           )
         }
