@@ -1,9 +1,9 @@
 /** 变更记录 — a household's events, newest first: when, who, from where, why, and what changed. */
 import { Button, Empty, Tag, Timeline, Typography } from "antd";
-import dayjs from "dayjs";
 import { useState } from "react";
 import { MEMBER_REMOVAL_REASONS } from "../../../src/core/vocab.ts";
 import type { HistoryChange, HistoryEntry } from "../api/types.ts";
+import { chinaDateTime } from "../format.ts";
 import { type LabelLang, useI18n } from "../i18n/i18n.tsx";
 import type { Messages } from "../i18n/zh-CN.ts";
 import { changeField, fieldLabel, formatValue, vocabLabel } from "./fields.ts";
@@ -75,8 +75,8 @@ function EntryContent({ entry }: { entry: HistoryEntry }) {
         </Tag>
       </div>
       <div className="history__meta">
-        <span className="history__time">{dayjs(entry.at).format("YYYY-MM-DD HH:mm")}</span> ·{" "}
-        {entry.actor} · {t.history.version(entry.version)}
+        <span className="history__time">{chinaDateTime(entry.at)}</span> · {entry.actor} ·{" "}
+        {t.history.version(entry.version)}
         {entry.sourceRef && <> · {entry.sourceRef}</>}
       </div>
       {entry.reason && (

@@ -2,8 +2,8 @@
 
 import type { DescriptionsProps } from "antd";
 import { Descriptions, Typography } from "antd";
-import dayjs from "dayjs";
 import type { HouseholdDetail } from "../api/types.ts";
+import { chinaDateTime } from "../format.ts";
 import { useI18n } from "../i18n/i18n.tsx";
 import { fieldLabel, formatValue, HOUSEHOLD_GROUPS, householdDef, yuan } from "./fields.ts";
 
@@ -46,7 +46,7 @@ export function HouseholdDescriptions({ detail }: { detail: HouseholdDetail }) {
           );
         }
         if (group === "other") {
-          const when = (s: string | null) => (s ? dayjs(s).format("YYYY-MM-DD HH:mm") : "");
+          const when = (s: string | null) => (s ? chinaDateTime(s) : "");
           items.push(
             {
               key: "createdAt",

@@ -54,6 +54,7 @@ export const feedsZh = {
   source: (file: string, row: number) => `${file} 第 ${row} 行`,
   rescreened: (n: number) => `已对数据有变化的 ${n} 户重新筛查，预警已更新`,
   rescreenLater: (n: number) => `数据有变化的 ${n} 户未能立即重新筛查，将在下次筛查时更新预警`,
+  actions: "操作",
   withdrawnFact: "所属导入批次已撤销",
   withdraw: "撤销",
   withdrawTitle: (file: string) => `撤销导入：${file}`,
@@ -125,6 +126,7 @@ export const feedsEn: FeedsText = {
     `Re-screened the ${n} households whose data changed; alerts are up to date`,
   rescreenLater: (n: number) =>
     `The ${n} households whose data changed could not be re-screened now; the next sweep will update their alerts`,
+  actions: "Actions",
   withdrawnFact: "Its load was withdrawn",
   withdraw: "Withdraw",
   withdrawTitle: (file: string) => `Withdraw load: ${file}`,

@@ -199,7 +199,7 @@ export function FeedsPage() {
             { title: x.matched, dataIndex: "matched" },
             { title: x.unmatched, dataIndex: "unmatched" },
             {
-              title: x.report,
+              title: x.actions,
               key: "report",
               render: (_: unknown, l: FeedLoad) => (
                 <Space size={4}>
