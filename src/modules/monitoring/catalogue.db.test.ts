@@ -953,6 +953,21 @@ const CASES: Record<string, Case> = {
     evidence: { months: 6, loss: 45_000, sources: sources(1) },
     miss: fact("emergency", HEAD, "2025-11-01", { disaster: "洪涝", loss: 4_500_000 }),
   },
+  "feed.unsafe_housing": {
+    hit: fact("housing", HEAD, "2026-03-10", { appraisalNumber: "JD2026031", grade: "D" }),
+    evidence: { months: 12, sources: sources(1) },
+    miss: fact("housing", HEAD, "2026-03-10", { appraisalNumber: "JD2026031", grade: "B" }),
+    more: {
+      miss: [
+        // An appraisal older than the window, and one the registry already records.
+        fact("housing", HEAD, "2025-04-10", { appraisalNumber: "JD2025041", grade: "D" }),
+        all(
+          hh({ housingGrade: "D" }),
+          fact("housing", HEAD, "2026-03-10", { appraisalNumber: "JD2026032", grade: "D" }),
+        ),
+      ],
+    },
+  },
   "feed.job_loss": {
     hit: fact("employment", SON, "2026-04-30", { event: "失业登记" }),
     evidence: { months: 6, sources: sources(1) },
