@@ -349,6 +349,8 @@ describeEachEngine("sample feeds raise signals", (database) => {
     expect(rules("360726101201S003")).toEqual([
       "feed.deceased_still_listed",
       "feed.disaster_victim",
+      // 赖桂兰 is on the civil-affairs list as 特困供养, which her household does not record.
+      "feed.social_assistance_not_recorded",
     ]);
     expect(rules("360726101201S004")).toEqual([
       "feed.company_owner",

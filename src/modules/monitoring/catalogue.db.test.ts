@@ -968,6 +968,20 @@ const CASES: Record<string, Case> = {
       ],
     },
   },
+  "feed.social_assistance_not_recorded": {
+    hit: fact("civil_affairs", SPOUSE, "2026-05", { benefit: "农村低保", month: "2026-05" }),
+    evidence: { months: 6, sources: sources(1) },
+    miss: all(
+      set(SPOUSE, dibao),
+      fact("civil_affairs", SPOUSE, "2026-05", { benefit: "农村低保", month: "2026-05" }),
+    ),
+    more: {
+      miss: [
+        fact("civil_affairs", SPOUSE, "2026-05", { benefit: "临时救助", month: "2026-05" }),
+        fact("civil_affairs", SPOUSE, "2025-10", { benefit: "特困供养", month: "2025-10" }),
+      ],
+    },
+  },
   "feed.job_loss": {
     hit: fact("employment", SON, "2026-04-30", { event: "失业登记" }),
     evidence: { months: 6, sources: sources(1) },
