@@ -14,6 +14,7 @@ import {
   caseOpenCommand,
   caseShowCommand,
 } from "./case.ts";
+import { backupCommand, restoreCommand } from "./backup.ts";
 import type { Command } from "./command.ts";
 import { parse } from "./command.ts";
 import { demoCommand } from "./demo.ts";
@@ -33,6 +34,8 @@ import { userAddCommand } from "./user.ts";
 
 const COMMANDS: Command[] = [
   migrateCommand,
+  backupCommand,
+  restoreCommand,
   idcheckCommand,
   regionsLoadCommand,
   regionsShowCommand,
