@@ -6,6 +6,7 @@ import {
   measuresImportCommand,
   pairCommand,
 } from "./assistance.ts";
+import { backupCommand, restoreCommand } from "./backup.ts";
 import {
   caseAdvanceCommand,
   caseAnnounceCommand,
@@ -14,7 +15,6 @@ import {
   caseOpenCommand,
   caseShowCommand,
 } from "./case.ts";
-import { backupCommand, restoreCommand } from "./backup.ts";
 import type { Command } from "./command.ts";
 import { parse } from "./command.ts";
 import { demoCommand } from "./demo.ts";
