@@ -96,6 +96,20 @@ describe("SQLite: reads while a transaction holds the writing connection", () =>
     expect(streamed).toEqual(["committed"]);
   });
 
+  it("a transaction commits while a select outside it is still being streamed", async () => {
+    const db = await open();
+    const streamed: string[] = [];
+    for await (const r of db.selectFrom("notes").select("text").stream()) {
+      // With the stream on the writing connection this transaction would wait for the stream.
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto("notes").values({ text: "during" }).execute();
+      });
+      streamed.push(r.text);
+    }
+    expect(streamed).toEqual(["committed"]);
+    expect(await texts(db)).toEqual(["committed", "during"]);
+  });
+
   it("an in-memory database has one connection and still works", async () => {
     const db = await open(true);
     await db.transaction().execute(async (trx) => {

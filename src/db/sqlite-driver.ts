@@ -13,6 +13,8 @@
  * - When the writing connection is held by a transaction, a read-only statement outside any
  *   transaction runs on the reading connection instead of waiting: it sees what was last
  *   committed, which is what it would have seen had it run just before the transaction began.
+ * - A streamed select outside a transaction always reads on the reading connection: an export
+ *   that streams a county must not hold up writes while it is read.
  * - Writes, and everything inside a transaction, wait for and use the writing connection.
  *
  * An in-memory database has no second connection (another one would open another database).
@@ -101,7 +103,13 @@ class Lease implements DatabaseConnection {
   async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     if (!SelectQueryNode.is(query.query))
       throw new Error("Sqlite driver only supports streaming of select queries");
-    const db = await this.connectionFor(query);
+    // A stream (an export of a county, say) lasts as long as its reader: outside a transaction
+    // it reads on the reading connection even when the writer is free, so that writes need not
+    // wait for it to end.
+    const db =
+      !this.holdsWriter && this.reader && this.readsOnly(query)
+        ? this.reader
+        : await this.connectionFor(query);
     for (const row of db.prepare(query.sql).iterate(query.parameters as unknown[]))
       yield { rows: [row as R] };
   }
