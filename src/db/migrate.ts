@@ -39,6 +39,14 @@ function provider(database: Database): MigrationProvider {
   return { getMigrations: async () => migrations };
 }
 
+/** Whether a migration failed on a relation of another schema that vanished while it looked. */
+export function droppedElsewhere(error: unknown, schema: string | undefined): boolean {
+  const e = error as { code?: string; message?: string };
+  if (e.code !== "42P01" || typeof e.message !== "string") return false;
+  const named = /relation "([^".]+)\./.exec(e.message)?.[1];
+  return named !== undefined && named !== schema;
+}
+
 /** Migrates to the latest version; returns the names applied now. */
 export async function migrate(database: Database): Promise<string[]> {
   const migrator = new Migrator({
@@ -50,7 +58,13 @@ export async function migrate(database: Database): Promise<string[]> {
     // Kysely looks for its own tables in every schema unless told which one is ours.
     ...(database.schema ? { migrationTableSchema: database.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely checks that its own tables exist by introspecting every schema of the database; a
+  // schema another process drops meanwhile (tests drop theirs) fails that look with "relation
+  // … does not exist" (42P01) naming the other schema's table. Nothing was migrated then:
+  // look again.
+  for (let attempt = 0; attempt < 5 && error && droppedElsewhere(error, database.schema); attempt++)
+    ({ error, results } = await migrator.migrateToLatest());
   if (error) {
     throw unexpectedState(
       `数据库迁移失败：${error instanceof Error ? error.message : String(error)}`,
