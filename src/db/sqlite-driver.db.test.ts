@@ -118,3 +118,32 @@ describe("SQLite: reads while a transaction holds the writing connection", () =>
     expect(await texts(db)).toEqual(["committed", "more"]);
   });
 });
+
+describe("SQLite: prepared statements are kept per connection", () => {
+  it("gives the same statement for the same text, and a fresh one once it was dropped", async () => {
+    const { prepared } = await import("./sqlite-driver.ts");
+    const BetterSqlite3 = (await import("better-sqlite3")).default;
+    const raw = new BetterSqlite3(":memory:");
+    try {
+      const first = prepared(raw, "select 1 as one");
+      expect(prepared(raw, "select 1 as one")).toBe(first);
+      for (let i = 0; i < 250; i++) prepared(raw, `select ${i + 2} as n`);
+      const again = prepared(raw, "select 1 as one");
+      expect(again).not.toBe(first);
+      expect(again.get()).toEqual({ one: 1 });
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("a kept statement still runs after the table it reads was dropped and made again", async () => {
+    const db = await open();
+    expect(await texts(db)).toEqual(["committed"]);
+    await sql`drop table notes`.execute(db);
+    await sql`create table notes (id integer primary key, text text not null, extra text)`.execute(
+      db,
+    );
+    await db.insertInto("notes").values({ text: "anew" }).execute();
+    expect(await texts(db)).toEqual(["anew"]);
+  });
+});

@@ -54,8 +54,35 @@ class WriterLock {
   }
 }
 
+/** Prepared statements kept per connection, by SQL text (the most recently used). */
+const CACHED_STATEMENTS = 200;
+const caches = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
+
+/**
+ * The connection's prepared statement for `text`: preparing costs as much as running a simple
+ * lookup, and an API request runs the same few statements every time. Kysely's own driver
+ * prepares every query afresh.
+ */
+export function prepared(db: BetterSqlite3.Database, text: string): BetterSqlite3.Statement {
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = new Map();
+    caches.set(db, cache);
+  }
+  let statement = cache.get(text);
+  if (statement) {
+    // Most recently used last: the first entry is the one to drop.
+    cache.delete(text);
+  } else {
+    statement = db.prepare(text);
+    if (cache.size >= CACHED_STATEMENTS) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(text, statement);
+  return statement;
+}
+
 function run(db: BetterSqlite3.Database, query: CompiledQuery): QueryResult<unknown> {
-  const statement = db.prepare(query.sql);
+  const statement = prepared(db, query.sql);
   if (statement.reader) return { rows: statement.all(query.parameters as unknown[]) };
   const { changes, lastInsertRowid } = statement.run(query.parameters as unknown[]);
   return {
@@ -88,7 +115,7 @@ class Lease implements DatabaseConnection {
   /** Whether the reading connection can run the statement (a read of tables it can see). */
   private readsOnly(query: CompiledQuery): boolean {
     try {
-      const statement = this.reader!.prepare(query.sql);
+      const statement = prepared(this.reader!, query.sql);
       return statement.reader && statement.readonly;
     } catch {
       // A temporary table of the writing connection, say: it must wait for the writer.
