@@ -341,7 +341,8 @@ export function createExchangeService(deps: ExchangeDeps) {
     try {
       const merged = await db.transaction().execute(async (trx) => {
         const resolve = regionResolver(actor, county, createExchangeRepository(trx));
-        const merging = registry.mergeSession(trx, actor, meta, { dryRun, atomic });
+        // The collector has run the household checks on every household of the file.
+        const merging = registry.mergeSession(trx, actor, meta, { dryRun, atomic, checked: true });
         for await (const batch of sheet.batches()) {
           if (batch.last) progress("merging", 0.95, collector.rows);
           const drafts = batch.drafts;

@@ -53,7 +53,11 @@ async function readAll(file: CheckedFile) {
     for await (const b of file.batches()) {
       batches.push({
         last: b.last,
-        drafts: b.drafts.map((d) => ({ ...d })),
+        drafts: b.drafts.map((d) => ({
+          ...d,
+          // The same keys in the same order: the registry's events list changes in key order.
+          keys: [Object.keys(d.household), ...d.members.map((m) => Object.keys(m))],
+        })),
         problems: [...file.collector.problems],
       });
       file.collector.release(b.drafts);

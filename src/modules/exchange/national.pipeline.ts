@@ -159,7 +159,7 @@ export type WorkerMessage =
   | { type: "progress"; rows: number; fraction: number }
   | {
       type: "batch";
-      drafts: HouseholdDraft[];
+      drafts: PackedDrafts;
       problems: RowProblem[];
       rows: number;
       last: boolean;
@@ -307,9 +307,10 @@ async function inWorker(path: string, options: CheckedFileOptions): Promise<Chec
           continue;
         }
         if (m.type !== "batch") continue;
+        const drafts = unpackDrafts(m.drafts);
         collector.absorb(m.problems, m.rows);
-        collector.adopt(m.drafts);
-        yield { drafts: m.drafts, last: m.last };
+        collector.adopt(drafts);
+        yield { drafts, last: m.last };
         if (m.last) return;
         worker.postMessage({ type: "merged" } satisfies MainMessage);
       }
@@ -329,3 +330,102 @@ async function inWorker(path: string, options: CheckedFileOptions): Promise<Chec
 }
 
 export { AHEAD as WORKER_AHEAD, PROGRESS_ROWS };
+
+// ─── compact batches ───────────────────────────────────────────────────────────
+
+/**
+ * Households as they cross between threads. Structured cloning writes every property name of
+ * every object: a hundred thousand members of thirty fields are three million names. Here each
+ * household and member is an array of its values after the number of its shape (its keys in
+ * order, sent once per batch), which rebuilds objects with the same keys in the same order.
+ */
+export interface PackedDrafts {
+  householdShapes: string[][];
+  memberShapes: string[][];
+  /** number, rows, household, members, region (county, town, village), errors, sourceRows, badTexts */
+  drafts: unknown[][];
+}
+
+class Shapes {
+  readonly list: string[][] = [];
+  private readonly index = new Map<string, number>();
+  private last = -1;
+
+  /** `[shape, ...values]` of an object. */
+  pack(o: Record<string, unknown>): unknown[] {
+    let shape = this.last >= 0 ? this.list[this.last]! : null;
+    let n = 0;
+    if (shape) {
+      for (const k in o) {
+        if (shape[n] !== k) {
+          shape = null;
+          break;
+        }
+        n++;
+      }
+      if (shape && n !== shape.length) shape = null;
+    }
+    if (!shape) {
+      const keys = Object.keys(o);
+      const signature = keys.join("\u0001");
+      let i = this.index.get(signature);
+      if (i === undefined) {
+        i = this.list.length;
+        this.list.push(keys);
+        this.index.set(signature, i);
+      }
+      this.last = i;
+      shape = keys;
+    }
+    const out = new Array(shape.length + 1);
+    out[0] = this.last;
+    for (let i = 0; i < shape.length; i++) out[i + 1] = o[shape[i]!];
+    return out;
+  }
+}
+
+function unpack(shapes: readonly string[][], packed: readonly unknown[]): Record<string, unknown> {
+  const keys = shapes[packed[0] as number]!;
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) o[keys[i]!] = packed[i + 1];
+  return o;
+}
+
+export function packDrafts(drafts: readonly HouseholdDraft[]): PackedDrafts {
+  const households = new Shapes();
+  const members = new Shapes();
+  return {
+    drafts: drafts.map((d) => [
+      d.number,
+      d.rows,
+      households.pack(d.household),
+      d.members.map((m) => members.pack(m)),
+      d.region.county,
+      d.region.town,
+      d.region.village,
+      d.errors,
+      d.sourceRows,
+      d.badTexts,
+    ]),
+    householdShapes: households.list,
+    memberShapes: members.list,
+  };
+}
+
+export function unpackDrafts(packed: PackedDrafts): HouseholdDraft[] {
+  const { householdShapes, memberShapes } = packed;
+  return packed.drafts.map((p) => {
+    const d: HouseholdDraft = {
+      number: p[0] as string,
+      rows: p[1] as number[],
+      household: unpack(householdShapes, p[2] as unknown[]),
+      members: (p[3] as unknown[][]).map((m) => unpack(memberShapes, m)),
+      region: { county: p[4] as string, town: p[5] as string, village: p[6] as string },
+      extraCells: [],
+      errors: p[7] as number,
+    };
+    if (p[8] !== undefined) d.sourceRows = p[8] as Map<string, number>;
+    if (p[9] !== undefined) d.badTexts = p[9] as Map<string, string>;
+    return d;
+  });
+}

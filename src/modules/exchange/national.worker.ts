@@ -8,6 +8,7 @@ import {
   inThread,
   type MainMessage,
   PROGRESS_ROWS,
+  packDrafts,
   sendableError,
   WORKER_AHEAD,
   type WorkerMessage,
@@ -45,7 +46,7 @@ async function run() {
     for await (const b of file.batches()) {
       post({
         type: "batch",
-        drafts: b.drafts,
+        drafts: packDrafts(b.drafts),
         problems: collector.problems.splice(0),
         rows: collector.rows,
         last: b.last,
