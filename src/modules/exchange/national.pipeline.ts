@@ -10,6 +10,7 @@
  * cannot start.
  */
 import { stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { AppError, type ErrorKind, invalid } from "../../core/errors.ts";
 import { bindHeaders } from "./national.columns.ts";
@@ -51,9 +52,11 @@ export interface CheckedFileOptions {
   today: string;
   /** A batch ends once more than this many households are held. */
   batch: number;
+  /** The same for the first batch (default `batch`). */
+  firstBatch?: number;
   /** Data rows read so far and the share of the file's bytes, now and then while reading. */
   onProgress?: (rows: number, fraction: number) => void;
-  /** `auto` (default): a worker for files of `WORKER_MIN_BYTES` or more. */
+  /** `auto` (default): a worker for files of `WORKER_MIN_BYTES` or more, given two cores. */
   worker?: "auto" | "always" | "never";
 }
 
@@ -62,6 +65,9 @@ export const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 
 /** Batches a reading thread may send ahead of the merge (bounds the memory the file takes). */
 const AHEAD = 2;
+
+/** Households of the first batch a reading thread sends. */
+const FIRST_BATCH = 200;
 
 /** Rows between progress reports. */
 const PROGRESS_ROWS = 2000;
@@ -84,7 +90,10 @@ export const columnsMissing = (e: MissingColumns) =>
  */
 export async function openChecked(path: string, options: CheckedFileOptions): Promise<CheckedFile> {
   const mode = options.worker ?? workerMode();
-  if (mode === "always" || (mode === "auto" && (await sizeOf(path)) >= WORKER_MIN_BYTES)) {
+  // On one core the two threads would only take turns.
+  const worthIt = () =>
+    availableParallelism() > 1 && sizeOf(path).then((size) => size >= WORKER_MIN_BYTES);
+  if (mode === "always" || (mode === "auto" && (await worthIt()))) {
     const file = await inWorker(path, options);
     if (file) return file;
   }
@@ -122,6 +131,7 @@ export async function inThread(path: string, options: CheckedFileOptions): Promi
   }
   async function* batches(): AsyncGenerator<CheckedBatch> {
     const rows = sheet.rows[Symbol.asyncIterator]();
+    let limit = options.firstBatch ?? options.batch;
     for (;;) {
       let next: IteratorResult<SheetRow>;
       try {
@@ -132,7 +142,8 @@ export async function inThread(path: string, options: CheckedFileOptions): Promi
       if (next.done) break;
       collector.add(next.value);
       if (collector.rows % PROGRESS_ROWS === 0) options.onProgress?.(collector.rows, fraction);
-      if (collector.held > options.batch) {
+      if (collector.held > limit) {
+        limit = options.batch;
         const drafts = collector.complete();
         if (drafts.length > 0) yield { drafts: [...collector.checkBatch(drafts)], last: false };
       }
@@ -224,7 +235,13 @@ async function inWorker(path: string, options: CheckedFileOptions): Promise<Chec
   let worker: Worker;
   try {
     worker = new Worker(new URL("./national.worker.js", import.meta.url), {
-      workerData: { path, today: options.today, batch: options.batch },
+      // A small first batch: the merge starts while the rest is read.
+      workerData: {
+        path,
+        today: options.today,
+        batch: options.batch,
+        firstBatch: Math.min(options.batch, FIRST_BATCH),
+      },
       // The worker registers tsx itself; loader flags of this process (vitest's, `--import tsx`)
       // are not for it. Profiling and heap flags are.
       execArgv: process.execArgv.filter((a) => /^--(cpu-prof|max-old-space-size)/.test(a)),
@@ -384,11 +401,29 @@ class Shapes {
   }
 }
 
-function unpack(shapes: readonly string[][], packed: readonly unknown[]): Record<string, unknown> {
-  const keys = shapes[packed[0] as number]!;
-  const o: Record<string, unknown> = {};
-  for (let i = 0; i < keys.length; i++) o[keys[i]!] = packed[i + 1];
-  return o;
+/**
+ * Objects back from `Shapes.pack`. Each starts as a copy of an object with its shape's keys: an
+ * object given thirty keys one by one falls into V8's dictionary mode, and every later copy and
+ * lookup of it (the registry spreads each household and member) costs several times more.
+ */
+class Unpacker {
+  private readonly templates: Record<string, unknown>[];
+
+  constructor(private readonly shapes: readonly string[][]) {
+    this.templates = shapes.map((keys) => {
+      const t: Record<string, unknown> = {};
+      for (const k of keys) t[k] = undefined;
+      return t;
+    });
+  }
+
+  unpack(packed: readonly unknown[]): Record<string, unknown> {
+    const shape = packed[0] as number;
+    const keys = this.shapes[shape]!;
+    const o = { ...this.templates[shape]! };
+    for (let i = 0; i < keys.length; i++) o[keys[i]!] = packed[i + 1];
+    return o;
+  }
 }
 
 export function packDrafts(drafts: readonly HouseholdDraft[]): PackedDrafts {
@@ -413,13 +448,14 @@ export function packDrafts(drafts: readonly HouseholdDraft[]): PackedDrafts {
 }
 
 export function unpackDrafts(packed: PackedDrafts): HouseholdDraft[] {
-  const { householdShapes, memberShapes } = packed;
+  const households = new Unpacker(packed.householdShapes);
+  const members = new Unpacker(packed.memberShapes);
   return packed.drafts.map((p) => {
     const d: HouseholdDraft = {
       number: p[0] as string,
       rows: p[1] as number[],
-      household: unpack(householdShapes, p[2] as unknown[]),
-      members: (p[3] as unknown[][]).map((m) => unpack(memberShapes, m)),
+      household: households.unpack(p[2] as unknown[]),
+      members: (p[3] as unknown[][]).map((m) => members.unpack(m)),
       region: { county: p[4] as string, town: p[5] as string, village: p[6] as string },
       extraCells: [],
       errors: p[7] as number,

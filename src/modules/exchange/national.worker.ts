@@ -15,7 +15,12 @@ import {
 } from "./national.pipeline.ts";
 
 const port = parentPort!;
-const { path, today, batch } = workerData as { path: string; today: string; batch: number };
+const { path, today, batch, firstBatch } = workerData as {
+  path: string;
+  today: string;
+  batch: number;
+  firstBatch: number;
+};
 const post = (m: WorkerMessage) => port.postMessage(m);
 
 let merged = 0;
@@ -33,6 +38,7 @@ async function run() {
   const file = await inThread(path, {
     today,
     batch,
+    firstBatch,
     onProgress: (rows, fraction) => {
       if (rows - lastProgress < PROGRESS_ROWS) return;
       lastProgress = rows;
