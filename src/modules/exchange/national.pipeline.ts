@@ -4,13 +4,13 @@
  * (`NationalCollector.checkBatch`). The importer adds the regions and merges each batch.
  *
  * A large file is read in a worker thread (national.worker.ts) while the main thread merges the
- * batches before: on two cores the reading and the writing overlap. The batches, problems and
- * errors are the same as when the file is read in the importing thread, which is what happens
- * for small files (a worker costs a few hundred milliseconds to start) and whenever a worker
- * cannot start.
+ * batches before: with a second core idle the reading and the writing overlap. The batches,
+ * problems and errors are the same as when the file is read in the importing thread, which is
+ * what happens for small files (a worker costs a few hundred milliseconds to start), on a busy
+ * machine, and whenever a worker cannot start.
  */
 import { stat } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
 import { AppError, type ErrorKind, invalid } from "../../core/errors.ts";
 import { bindHeaders } from "./national.columns.ts";
@@ -56,7 +56,7 @@ export interface CheckedFileOptions {
   firstBatch?: number;
   /** Data rows read so far and the share of the file's bytes, now and then while reading. */
   onProgress?: (rows: number, fraction: number) => void;
-  /** `auto` (default): a worker for files of `WORKER_MIN_BYTES` or more, given two cores. */
+  /** `auto` (default): a worker for files of `WORKER_MIN_BYTES` or more with a core to spare. */
   worker?: "auto" | "always" | "never";
 }
 
@@ -90,17 +90,27 @@ export const columnsMissing = (e: MissingColumns) =>
  */
 export async function openChecked(path: string, options: CheckedFileOptions): Promise<CheckedFile> {
   const mode = options.worker ?? workerMode();
-  // On one core the two threads would only take turns.
-  const worthIt = () =>
-    availableParallelism() > 1 && sizeOf(path).then((size) => size >= WORKER_MIN_BYTES);
-  if (mode === "always" || (mode === "auto" && (await worthIt()))) {
+  if (mode === "always" || (mode === "auto" && (await worthIt(path)))) {
     const file = await inWorker(path, options);
     if (file) return file;
   }
   return inThread(path, options);
 }
 
-/** FANGPIN_IMPORT_WORKER=always|never overrides the size rule (tests, measurements). */
+/**
+ * A second thread pays only with a core to run on: on a machine busy with other work the two
+ * threads take turns, and the reading thread's own costs (its start, the batches copied between
+ * threads: about 2 CPU seconds per 100,000 rows) make the import slower, not faster (measured on
+ * two cores at load average 4–7; see docs/benchmarks.md). So: a large file, two cores or more,
+ * and at least one of them idle on average over the last minute.
+ */
+async function worthIt(path: string): Promise<boolean> {
+  const cores = availableParallelism();
+  if (cores < 2 || loadavg()[0]! > cores - 1) return false;
+  return (await sizeOf(path)) >= WORKER_MIN_BYTES;
+}
+
+/** FANGPIN_IMPORT_WORKER=always|never overrides the size and load rule (tests, measurements). */
 function workerMode(): "auto" | "always" | "never" {
   const v = process.env.FANGPIN_IMPORT_WORKER;
   return v === "always" || v === "never" ? v : "auto";
