@@ -10,6 +10,8 @@
  * `runImportBench(options)` returns the results, for bench/run.ts. Every measurement runs in a
  * child process of its own (clean heap, its own peak RSS). PostgreSQL is FANGPIN_BENCH_PG
  * (default postgres://postgres@127.0.0.1:5432/test), in a fresh schema dropped afterwards.
+ * A large file is read in a worker thread (src/modules/exchange/national.pipeline.ts);
+ * FANGPIN_IMPORT_WORKER=never (or always) in the environment measures the import without it.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -19,6 +21,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   statSync,
 } from "node:fs";
@@ -83,6 +86,11 @@ export interface ImportBenchResult {
    * counted).
    */
   cpuSeconds?: number;
+  /**
+   * CPU seconds of the importing (main) thread alone, where Linux tells (/proc/thread-self): a
+   * large file is read in a worker thread, whose CPU is in `cpuSeconds` but not here.
+   */
+  mainThreadCpuSeconds?: number;
   /** Bare read CPU seconds ÷ import CPU seconds of the same file. */
   ofBareReadCpu?: number;
   fileMb?: number;
@@ -90,6 +98,18 @@ export interface ImportBenchResult {
 }
 
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+/** CPU seconds of the calling thread so far (Linux), or null. */
+function threadCpu(): number | null {
+  try {
+    const stat = readFileSync("/proc/thread-self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 const cpuSince = (start: NodeJS.CpuUsage) => {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1e6;
@@ -223,6 +243,7 @@ async function phaseImport(
     for (const work of ["import", "re-import"] as const) {
       const marks: Record<string, number> = {};
       const cpu = process.cpuUsage();
+      const mainCpu = threadCpu();
       const started = performance.now();
       const report = await exchange.importNational(SYSTEM_ACTOR, path, {
         onProgress: (p) => {
@@ -246,6 +267,8 @@ async function phaseImport(
         seconds,
         rowsPerSecond: report.rows / seconds,
         cpuSeconds: cpuSince(cpu),
+        mainThreadCpuSeconds:
+          mainCpu === null ? undefined : (threadCpu() ?? mainCpu) - mainCpu || undefined,
         // A grouped file is read, checked and merged batch by batch: no phases to tell apart.
         phases:
           marks.checking === undefined
@@ -394,6 +417,8 @@ function row(r: ImportBenchResult): string {
     );
   if (r.ofBareRead !== undefined) notes.push(`${Math.round(r.ofBareRead * 100)} % of bare read`);
   if (r.cpuSeconds !== undefined) notes.push(`CPU ${r.cpuSeconds.toFixed(1)} s`);
+  if (r.mainThreadCpuSeconds !== undefined)
+    notes.push(`main thread ${r.mainThreadCpuSeconds.toFixed(1)} s`);
   if (r.ofBareReadCpu !== undefined)
     notes.push(`${Math.round(r.ofBareReadCpu * 100)} % of bare read by CPU`);
   if (r.fileMb !== undefined) notes.push(`${r.fileMb.toFixed(0)} MB`);

@@ -641,6 +641,50 @@ describeEachEngine("national import", (database) => {
     expect((await counts(d)).households - after.households).toBe(2);
   });
 
+  it("imports a file read in a worker thread as one read in the importing thread", async () => {
+    const d = database();
+    const opts = { county: "360726" } as const;
+    const make = (worker: "always" | "never") =>
+      createExchangeService({
+        db: d.db,
+        engine: d.engine,
+        now,
+        importBatch: 3,
+        importWorker: worker,
+      });
+    const hs = Array.from({ length: 12 }, (_, i) => next(i % 2 ? VILLAGE_A : VILLAGE_B));
+    const rows = hs.map((h, i) => rowsOf(h, i % 2 ? XINSHAN_XIUTIAN : KONGTIAN_XIAWEI));
+    rows[1]![1]!.是否危房户 = "有";
+    rows[3]![0]!.户编号 = null;
+    rows[5]![2]!.证件号码 = rows[6]![1]!.证件号码!;
+    for (const r of rows[8]!) r.村 = "没有村";
+    rows[10]![0]!["人均纯收入（元）"] = "99999";
+    const path = file("csv");
+    writeCsv(path, rows.flat());
+    const same = (r: { seconds: number }) => ({ ...r, seconds: 0 });
+    for (const options of [{ dryRun: true }, { atomic: "all" as const }]) {
+      const inMain = await make("never").importNational(SYSTEM_ACTOR, path, {
+        ...opts,
+        ...options,
+      });
+      const inWorker = await make("always").importNational(SYSTEM_ACTOR, path, {
+        ...opts,
+        ...options,
+      });
+      expect(inMain.errors.length).toBeGreaterThan(4);
+      expect(same(inWorker)).toEqual(same(inMain));
+    }
+    const before = await counts(d);
+    const progress: string[] = [];
+    const real = await make("always").importNational(SYSTEM_ACTOR, path, {
+      ...opts,
+      onProgress: (p) => progress.push(p.phase),
+    });
+    expect(real).toMatchObject({ committed: true, households: { created: 6, rejected: 6 } });
+    expect(progress.at(-1)).toBe("done");
+    expect((await counts(d)).households - before.households).toBe(6);
+  });
+
   it("resolves the county from the 县 column, or says it cannot", async () => {
     const h = next();
     const path = file("csv");

@@ -31,13 +31,13 @@ import {
   type Keyset,
 } from "./exchange.repository.ts";
 import { exportColumns, nationalRow, nationalWriter } from "./national.format.ts";
+import { columnsMissing, openChecked, unreadable } from "./national.pipeline.ts";
 import {
   type Cell,
   cellText,
   type FileFormat,
   type OpenedSheet,
   openSheet,
-  type SheetRow,
 } from "./national.reader.ts";
 import { CountyRegions, countyKeys } from "./national.regions.ts";
 import {
@@ -66,6 +66,11 @@ export interface ExchangeDeps {
   assistanceColumns?: (ids: number[]) => Promise<Map<number, Record<string, string>>>;
   /** Households checked and merged per step of an import of a grouped file (default 2000). */
   importBatch?: number;
+  /**
+   * Whether a grouped file is read in a worker thread (national.pipeline.ts): `auto` (default,
+   * or FANGPIN_IMPORT_WORKER) for files of a few megabytes or more when a core is idle.
+   */
+  importWorker?: "auto" | "always" | "never";
 }
 
 export interface Counts {
@@ -288,38 +293,25 @@ export function createExchangeService(deps: ExchangeDeps) {
   }
 
   /** The file opened and a collector for its columns (`column_missing` when it cannot be). */
-  async function openCollector(path: string, batches: boolean, bytes: (fraction: number) => void) {
+  async function openCollector(path: string, bytes: (fraction: number) => void) {
     const sheet = await openSheet(path, {
       onBytes: (read, total) => bytes(total > 0 ? read / total : 1),
     });
     try {
-      return {
-        sheet,
-        collector: new NationalCollector(sheet.columns, { today: today(), batches }),
-      };
+      return { sheet, collector: new NationalCollector(sheet.columns, { today: today() }) };
     } catch (e) {
       sheet.close();
-      if (e instanceof MissingColumns)
-        throw invalid(`${e.message}。请使用国家监测系统导出的监测对象信息表`, {
-          code: "column_missing",
-          detail: { columns: e.headers },
-        });
-      throw e;
+      throw e instanceof MissingColumns ? columnsMissing(e) : e;
     }
   }
-
-  const unreadable = (e: unknown) =>
-    invalid(`读取文件时出错：${e instanceof Error ? e.message : String(e)}`, {
-      code: "file_unreadable",
-      cause: e,
-    });
 
   const importBatch = deps.importBatch ?? 2000;
 
   /**
    * An import of a file grouped by household (as the national system exports): households are
-   * checked and merged batch by batch as the file is read, in one transaction, so memory holds
-   * a batch, not the file. Throws `NotGrouped` (and rolls back) when the file is not grouped.
+   * checked and merged batch by batch as the file is read (in a worker thread when it is large,
+   * national.pipeline.ts), in one transaction, so memory holds a few batches, not the file.
+   * Throws `NotGrouped` (and rolls back) when the file is not grouped.
    */
   async function importGrouped(
     actor: Actor,
@@ -334,10 +326,13 @@ export function createExchangeService(deps: ExchangeDeps) {
     const meta = { source: "import", sourceRef: file } as const;
     const progress = (phase: ImportProgress["phase"], fraction: number, rows: number) =>
       options.onProgress?.({ phase, fraction: Math.min(1, fraction), rows });
-    let bytesFraction = 0;
-    const { sheet, collector } = await openCollector(path, true, (f) => {
-      bytesFraction = f;
+    const sheet = await openChecked(path, {
+      today: today(),
+      batch: importBatch,
+      worker: deps.importWorker,
+      onProgress: (rows, fraction) => progress("reading", fraction * 0.95, rows),
     });
+    const { collector } = sheet;
     const fileErrors = () => collector.problems.some((p) => p.severity === "error");
     const households: Counts = { created: 0, updated: 0, unchanged: 0, rejected: 0 };
     const members: Counts = { created: 0, updated: 0, unchanged: 0, rejected: 0 };
@@ -346,10 +341,13 @@ export function createExchangeService(deps: ExchangeDeps) {
     try {
       const merged = await db.transaction().execute(async (trx) => {
         const resolve = regionResolver(actor, county, createExchangeRepository(trx));
-        const merging = registry.mergeSession(trx, actor, meta, { dryRun, atomic });
-        const flush = async (batch: readonly HouseholdDraft[]) => {
-          if (batch.length === 0) return;
-          const drafts = await collector.finishBatch(batch, resolve);
+        // The collector has run the household checks on every household of the file.
+        const merging = registry.mergeSession(trx, actor, meta, { dryRun, atomic, checked: true });
+        for await (const batch of sheet.batches()) {
+          if (batch.last) progress("merging", 0.95, collector.rows);
+          const drafts = batch.drafts;
+          if (drafts.length === 0) continue;
+          await collector.resolveBatch(drafts, resolve);
           const accepted = drafts.filter((d) => d.errors === 0);
           const refused = drafts.filter((d) => d.errors > 0);
           if (atomic === "all" && fileErrors()) merging.reject();
@@ -366,23 +364,7 @@ export function createExchangeService(deps: ExchangeDeps) {
           total += drafts.length;
           for (const d of drafts) totalMembers += d.members.length;
           collector.release(drafts);
-        };
-        const rows = sheet.rows[Symbol.asyncIterator]();
-        for (;;) {
-          let next: IteratorResult<SheetRow>;
-          try {
-            next = await rows.next();
-          } catch (e) {
-            throw unreadable(e);
-          }
-          if (next.done) break;
-          collector.add(next.value);
-          if (collector.rows % 2000 === 0)
-            progress("reading", bytesFraction * 0.95, collector.rows);
-          if (collector.held > importBatch) await flush(collector.complete());
         }
-        progress("merging", 0.95, collector.rows);
-        await flush(collector.drafts());
         if (atomic === "all" && fileErrors()) merging.reject();
         return merging.finish();
       });
@@ -426,7 +408,7 @@ export function createExchangeService(deps: ExchangeDeps) {
       options.onProgress?.({ phase, fraction: Math.min(1, fraction), rows });
 
     let bytesFraction = 0;
-    const { sheet, collector } = await openCollector(path, false, (f) => {
+    const { sheet, collector } = await openCollector(path, (f) => {
       bytesFraction = f;
     });
     try {
@@ -522,7 +504,7 @@ export function createExchangeService(deps: ExchangeDeps) {
 
   function report(
     file: string,
-    sheet: OpenedSheet,
+    sheet: Pick<OpenedSheet, "format" | "headerRow" | "headers">,
     collector: NationalCollector,
     r: {
       dryRun: boolean;

@@ -513,6 +513,16 @@ export class NationalCollector {
     resolve: RegionResolver,
   ): Promise<readonly HouseholdDraft[]> {
     await this.resolveRegions(drafts, resolve);
+    return this.checkBatch(drafts);
+  }
+
+  /**
+   * The checks of `finishBatch` that need no database: everything but the regions, which
+   * `resolveBatch` adds (before or after: the region problems are at the region columns, where
+   * no other check reports, and `checkHousehold` reads the village only to say it is missing,
+   * which is not reported for a household whose rows name a village).
+   */
+  checkBatch(drafts: readonly HouseholdDraft[]): readonly HouseholdDraft[] {
     const householdColumns = new Set(
       this.householdReaders.map((r) => r.key).filter((k) => !k.startsWith("region.")),
     );
@@ -542,6 +552,29 @@ export class NationalCollector {
       this.checkIncome(d);
     }
     return drafts;
+  }
+
+  /** The villages of checked households (`checkBatch`), with their problems. */
+  resolveBatch(drafts: readonly HouseholdDraft[], resolve: RegionResolver): Promise<void> {
+    return this.resolveRegions(drafts, resolve);
+  }
+
+  /**
+   * Problems another collector found reading the same file (national.pipeline.ts: the reading
+   * thread), in the order it found them, and the rows it has read.
+   */
+  absorb(problems: readonly RowProblem[], rows: number) {
+    for (const p of problems) {
+      this.problems.push(p);
+      if (p.severity === "error") this.flagged.add(`${p.row}|${p.column}`);
+      this.withProblems.add(p.household);
+    }
+    this.rowCount = rows;
+  }
+
+  /** Households another collector read and checked (`checkBatch`), held here until released. */
+  adopt(drafts: readonly HouseholdDraft[]) {
+    for (const d of drafts) this.households.set(d.number, d);
   }
 
   private async resolveRegions(drafts: readonly HouseholdDraft[], resolve: RegionResolver) {

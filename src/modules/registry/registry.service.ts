@@ -123,6 +123,11 @@ export interface MergeOptions {
   /** `household` (default): a household with a problem is rejected alone; `all`: the whole input. */
   atomic?: "household" | "all";
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The caller has checked every input with `checkHousehold`, as given and as of today (the
+   * national import does, on the file's values): a new household is not checked again.
+   */
+  checked?: boolean;
 }
 
 export interface MergeOutcome {
@@ -728,7 +733,7 @@ export function createRegistryService(deps: RegistryDeps) {
             }
           });
           if (!row) {
-            for (const p of checkHousehold(state, day)) reject(i, p);
+            if (!options.checked) for (const p of checkHousehold(state, day)) reject(i, p);
             if (out.problems.length === 0) {
               out.outcome = "created";
               out.members.created = state.members.length;
