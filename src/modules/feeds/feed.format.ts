@@ -5,11 +5,14 @@
  * same value and the same Chinese message in both.
  */
 import { checkIdNumber } from "../../core/id-number.ts";
+// The exchange module's reader and cell parsers, not its index: this file also runs in the
+// worker thread of a large load (feeds.worker.ts), which should not load the module's HTTP
+// routes and services (0.8 s of start-up) to read a file.
+import { normalizeHeader } from "../exchange/national.columns.ts";
 import {
   type Cell,
   CellProblem,
   type HeaderRule,
-  normalizeHeader,
   parseDate,
   parseFlag,
   parseIdNumber,
@@ -18,7 +21,7 @@ import {
   parseNumber,
   parseTerm,
   parseText,
-} from "../exchange/index.ts";
+} from "../exchange/national.reader.ts";
 import type { FeedColumn, FeedDef } from "../policy/index.ts";
 
 /** A value of a fact: text, number (money in fen), 0/1 for flags. */

@@ -239,34 +239,48 @@ const FACT_COLUMNS = [
 
 type Value = string | number | null;
 
-const rowValues = (r: UnmatchedRow, load: LoadContext): Value[] => [
-  load.loadId,
-  r.row.row,
-  r.outcome,
-  r.reason,
-  r.row.idNumber,
-  r.row.name,
-  r.village,
-  r.row.vals,
-];
+/** Writes a row's values into `into` from `at`, in ROW_COLUMNS order. */
+function putRow(into: Value[], at: number, r: UnmatchedRow, load: LoadContext): void {
+  into[at] = load.loadId;
+  into[at + 1] = r.row.row;
+  into[at + 2] = r.outcome;
+  into[at + 3] = r.reason;
+  into[at + 4] = r.row.idNumber;
+  into[at + 5] = r.row.name;
+  into[at + 6] = r.village;
+  into[at + 7] = r.row.vals;
+}
 
-const factValues = (f: NewFact, load: LoadContext): Value[] => [
-  load.feedType,
-  f.row.key,
-  f.row.idNumber,
-  f.holder.id,
-  f.holder.household_id,
-  f.holder.village_code,
-  f.row.from,
-  f.row.to,
-  f.row.period,
-  f.row.vals,
-  load.loadId,
-  load.fileHash,
-  load.fileName,
-  f.row.row,
-  load.at,
-];
+/** Writes a fact's values into `into` from `at`, in FACT_COLUMNS order. */
+function putFact(into: Value[], at: number, f: NewFact, load: LoadContext): void {
+  into[at] = load.feedType;
+  into[at + 1] = f.row.key;
+  into[at + 2] = f.row.idNumber;
+  into[at + 3] = f.holder.id;
+  into[at + 4] = f.holder.household_id;
+  into[at + 5] = f.holder.village_code;
+  into[at + 6] = f.row.from;
+  into[at + 7] = f.row.to;
+  into[at + 8] = f.row.period;
+  into[at + 9] = f.row.vals;
+  into[at + 10] = load.loadId;
+  into[at + 11] = load.fileHash;
+  into[at + 12] = load.fileName;
+  into[at + 13] = f.row.row;
+  into[at + 14] = load.at;
+}
+
+const rowValues = (r: UnmatchedRow, load: LoadContext): Value[] => {
+  const out: Value[] = new Array(ROW_COLUMNS.length);
+  putRow(out, 0, r, load);
+  return out;
+};
+
+const factValues = (f: NewFact, load: LoadContext): Value[] => {
+  const out: Value[] = new Array(FACT_COLUMNS.length);
+  putFact(out, 0, f, load);
+  return out;
+};
 
 function byIdNumber(holders: readonly Holder[]): Map<string, Holder[]> {
   const out = new Map<string, Holder[]>();
@@ -280,8 +294,46 @@ function byIdNumber(holders: readonly Holder[]): Map<string, Holder[]> {
 
 // ─── SQLite ─────────────────────────────────────────────────────────────────────
 
-const insertSql = (table: string, columns: readonly string[]) =>
-  `insert into "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) values (${columns.map(() => "?").join(", ")})`;
+/** An INSERT of `rows` rows (one statement for many rows saves most of the per-call cost). */
+const insertSql = (table: string, columns: readonly string[], rows = 1) => {
+  const one = `(${columns.map(() => "?").join(", ")})`;
+  return `insert into "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) values ${Array(rows).fill(one).join(", ")}`;
+};
+
+/** Rows per multi-row INSERT on SQLite: 50 × 15 parameters, far under its limit of 32,766. */
+const SQLITE_ROWS_PER_INSERT = 50;
+
+/**
+ * Collects rows of parameters and inserts them `SQLITE_ROWS_PER_INSERT` at a time, the
+ * rest at `flush()`; the parameters go straight into one reused array.
+ */
+function sqliteInserter(
+  statement: (text: string) => BetterSqlite3.Statement,
+  table: string,
+  columns: readonly string[],
+) {
+  const width = columns.length;
+  const params: Value[] = new Array(SQLITE_ROWS_PER_INSERT * width);
+  let rows = 0;
+  return {
+    /** Room for the next row: write its values at `params[at … at + width)`, then `added()`. */
+    get at() {
+      return rows * width;
+    },
+    params,
+    added() {
+      if (++rows === SQLITE_ROWS_PER_INSERT) {
+        statement(insertSql(table, columns, rows)).run(params);
+        rows = 0;
+      }
+    },
+    flush() {
+      if (rows === 0) return;
+      statement(insertSql(table, columns, rows)).run(params.slice(0, rows * width));
+      rows = 0;
+    },
+  };
+}
 
 function sqliteStore(
   root: Kysely<DB>,
@@ -302,8 +354,9 @@ function sqliteStore(
   const holders = statement(
     `select ${HOLDER_COLUMNS} from members m join households h on h.id = m.household_id where m.id_number = ?`,
   );
+  // One statement per chunk: the keys as one JSON array parameter.
   const current = statement(
-    `select ${CURRENT_COLUMNS} from facts where feed_type = ? and row_key = ? and superseded_at is null`,
+    `select ${CURRENT_COLUMNS} from facts where feed_type = ? and superseded_at is null and row_key in (select value from json_each(?))`,
   );
   const end = statement(
     "update facts set superseded_at = ?, superseded_load = ?, superseded_by = null where id = ?",
@@ -342,24 +395,35 @@ function sqliteStore(
     holdersOf: holdersFinder(members, range),
     async currentFacts(keys) {
       const out = new Map<string, CurrentFact>();
-      for (const key of keys) {
-        const fact = current.get(load.feedType, key) as CurrentFact | undefined;
-        if (fact) out.set(key, fact);
-      }
+      if (keys.length === 0) return out;
+      for (const fact of current.all(load.feedType, JSON.stringify(keys)) as CurrentFact[])
+        out.set(fact.row_key, fact);
       return out;
     },
     async insertRows(rows) {
-      const insert = statement(insertSql("feed_rows", ROW_COLUMNS));
-      for (const r of rows) insert.run(rowValues(r, load));
+      const insert = sqliteInserter(statement, "feed_rows", ROW_COLUMNS);
+      for (const r of rows) {
+        putRow(insert.params, insert.at, r, load);
+        insert.added();
+      }
+      insert.flush();
     },
     async writeFacts(facts) {
-      const insert = statement(insertSql("facts", FACT_COLUMNS));
+      const insert = sqliteInserter(statement, "facts", FACT_COLUMNS);
+      const one = statement(insertSql("facts", FACT_COLUMNS));
       for (const f of facts) {
-        // The replaced fact ends first, so that the unique current key holds for the new one.
-        if (f.replaces !== null) end.run(load.at, load.loadId, f.replaces);
-        const id = insert.run(factValues(f, load)).lastInsertRowid;
-        if (f.replaces !== null) link.run(id, f.replaces);
+        if (f.replaces !== null) {
+          // In file order (ids follow the rows); the replaced fact ends first, so that the
+          // unique current key holds for the new one, whose id links it.
+          insert.flush();
+          end.run(load.at, load.loadId, f.replaces);
+          link.run(one.run(factValues(f, load)).lastInsertRowid, f.replaces);
+          continue;
+        }
+        putFact(insert.params, insert.at, f, load);
+        insert.added();
       }
+      insert.flush();
     },
     async endFacts(ids) {
       for (const id of ids) end.run(load.at, load.loadId, id);

@@ -1,0 +1,55 @@
+/**
+ * The worker thread of a large feed load (started by openFeedFileInWorker through
+ * feeds.worker.js): reads and checks the file with `openFeedFile` and posts its head, then its
+ * batches, never more than `AHEAD_BATCHES` ahead of the ones the loading thread has taken, then
+ * the end — or the error, as the reader threw it.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import {
+  AHEAD_BATCHES,
+  type FeedReadRequest,
+  openFeedFile,
+  sendError,
+  type WorkerCommand,
+  type WorkerMessage,
+} from "./feeds.reader.ts";
+
+const port = parentPort!;
+const post = (m: WorkerMessage) => port.postMessage(m);
+
+let credits = AHEAD_BATCHES;
+let closed = false;
+let wake: (() => void) | null = null;
+port.on("message", (m: WorkerCommand) => {
+  if (m.t === "more") credits++;
+  else closed = true;
+  const w = wake;
+  wake = null;
+  w?.();
+});
+
+post({ t: "ready" });
+try {
+  const file = await openFeedFile(workerData as FeedReadRequest);
+  try {
+    post({
+      t: "head",
+      head: { format: file.format, headerRow: file.headerRow, headers: file.headers },
+    });
+    for await (const batch of file.batches) {
+      while (credits === 0 && !closed)
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      if (closed) break;
+      credits--;
+      post({ t: "batch", batch });
+    }
+    if (!closed) post({ t: "end" });
+  } finally {
+    file.close();
+  }
+} catch (e) {
+  post({ t: "error", error: sendError(e) });
+}
+port.close();
