@@ -216,13 +216,16 @@ function receivedError(e: SentError): Error {
  * `openFeedFile` in a worker thread, so that reading and checking the file (about a third of
  * a load's work) runs on another core while this thread matches and writes. The worker keeps
  * at most `AHEAD_BATCHES` batches ahead. Null when the worker does not start (its entry or tsx cannot
- * be loaded): the caller reads the file itself. Errors of the file are thrown as the reader
+ * be loaded; `entry` is for tests): the caller reads the file itself. Errors of the file are thrown as the reader
  * throws them here.
  */
-export async function openFeedFileInWorker(request: FeedReadRequest): Promise<FeedFile | null> {
+export async function openFeedFileInWorker(
+  request: FeedReadRequest,
+  entry: URL = new URL("./feeds.worker.js", import.meta.url),
+): Promise<FeedFile | null> {
   let worker: Worker;
   try {
-    worker = new Worker(new URL("./feeds.worker.js", import.meta.url), { workerData: request });
+    worker = new Worker(entry, { workerData: request });
   } catch {
     return null;
   }
@@ -248,8 +251,11 @@ export async function openFeedFileInWorker(request: FeedReadRequest): Promise<Fe
     notify();
   });
   let head = 0;
+  let stopped = false;
   const next = async (): Promise<WorkerMessage> => {
     for (;;) {
+      // Closed by the loader: whatever the worker sent or does next no longer matters.
+      if (stopped) return { t: "end" };
       if (head < queue.length) {
         const m = queue[head]!;
         queue[head++] = undefined as unknown as WorkerMessage;
@@ -266,7 +272,6 @@ export async function openFeedFileInWorker(request: FeedReadRequest): Promise<Fe
       });
     }
   };
-  let stopped = false;
   const stop = () => {
     if (stopped) return;
     stopped = true;
