@@ -314,6 +314,7 @@ function sqliteInserter(
 ) {
   const width = columns.length;
   const params: Value[] = new Array(SQLITE_ROWS_PER_INSERT * width);
+  const full = statement(insertSql(table, columns, SQLITE_ROWS_PER_INSERT));
   let rows = 0;
   return {
     /** Room for the next row: write its values at `params[at … at + width)`, then `added()`. */
@@ -323,7 +324,7 @@ function sqliteInserter(
     params,
     added() {
       if (++rows === SQLITE_ROWS_PER_INSERT) {
-        statement(insertSql(table, columns, rows)).run(params);
+        full.run(params);
         rows = 0;
       }
     },
