@@ -177,6 +177,31 @@ function holdersFinder(source: MemberSource, range: readonly [string, string] | 
   };
 }
 
+/**
+ * Runs a load's transaction. On SQLite its foreign-key checks are off for it: every fact's
+ * member and household were read in this same transaction (SQLite has one writer, and members
+ * are never deleted) and its load was inserted in it, so the checks cannot fail, and they cost
+ * about as much as the rest of the insert (three parent lookups per fact; docs/benchmarks.md).
+ * The pragma applies to the connection and only outside a transaction, so the connection is
+ * held from before BEGIN until after the checks are back on: nothing else runs without them.
+ */
+export async function loadTransaction<T>(
+  db: Kysely<DB>,
+  engine: Engine,
+  work: (trx: Kysely<DB>) => Promise<T>,
+): Promise<T> {
+  const raw = engine === "sqlite" ? sqliteHandle(db) : undefined;
+  if (!raw) return db.transaction().execute(work);
+  return db.connection().execute(async (conn) => {
+    raw.pragma("foreign_keys = OFF");
+    try {
+      return await conn.transaction().execute(work);
+    } finally {
+      raw.pragma("foreign_keys = ON");
+    }
+  });
+}
+
 /** The store for a load in the transaction `trx` of the database `root` (as the service holds it). */
 export async function factStore(
   root: Kysely<DB>,

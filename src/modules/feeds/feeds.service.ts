@@ -23,7 +23,7 @@ import { type Actor, assertCan, assertFeedAllowed, inScope, scopeRange } from ".
 import type { FileFormat } from "../exchange/index.ts";
 import type { FeedDef, PolicyService } from "../policy/index.ts";
 import { bindFeedHeaders, type FeedProblem, type FeedRow } from "./feed.format.ts";
-import { factStore, type NewFact, type UnmatchedRow } from "./feeds.bulk.ts";
+import { factStore, loadTransaction, type NewFact, type UnmatchedRow } from "./feeds.bulk.ts";
 import { batchRow, openFeedFile, openFeedFileInWorker, ROW_FIELDS } from "./feeds.reader.ts";
 import {
   type ComparisonReport,
@@ -360,156 +360,149 @@ export function createFeedsService(deps: FeedsDeps) {
           .where("feed_type", "=", feedType)
           .where("file_hash", "=", hash)
           .executeTakeFirst();
-        await db
-          .transaction()
-          .execute(async (trx) => {
-            const repo = createFeedsRepository(trx);
-            const loadId = await repo.insertLoad({
-              feed_type: feedType,
-              file_hash: hash,
-              file_name: file,
-              format: table.format,
-              policy_id: policyId,
-              region_code: actor.regionCode,
-              actor_id: actor.id,
-              actor_name: actor.username,
-              loaded_at: at,
-              rows: 0,
-              matched: 0,
-              unmatched: 0,
-              ambiguous: 0,
-              created: 0,
-              unchanged: 0,
-              superseded: 0,
-            });
-            const store = await factStore(
-              db,
-              trx,
-              deps.engine,
-              {
-                feedType,
-                loadId,
-                fileHash: hash,
-                fileName: file,
-                at,
-              },
-              range,
-            );
-            /** Current facts this load leaves as they are (for feeds with a period). */
-            const unchanged = new Set<number>();
-            const periods = new Set<string>();
-
-            const write = async (rows: FeedRow[]) => {
-              const ids = new Set<string>();
-              for (const r of rows) ids.add(r.idNumber);
-              const holders = await store.holdersOf([...ids], rowsExpected());
-              const matched: FeedRow[] = [];
-              const matchedHolders: Holder[] = [];
-              const others: UnmatchedRow[] = [];
-              for (const row of rows) {
-                const m = matchRow(row, holders.get(row.idNumber) ?? [], actor);
-                if (m.kind === "matched") {
-                  matched.push(row);
-                  matchedHolders.push(m.holder);
-                  continue;
-                }
-                report[m.kind]++;
-                others.push({ row, outcome: m.kind, reason: m.reason, village: m.village });
-              }
-              await store.insertRows(others);
-              const current = await store.currentFacts(matched.map((r) => r.key));
-              const creates: NewFact[] = [];
-              for (let i = 0; i < matched.length; i++) {
-                const row = matched[i]!;
-                const holder = matchedHolders[i]!;
-                const old = current.get(row.key);
-                if (
-                  old &&
-                  range &&
-                  !(old.village_code >= range[0] && old.village_code < range[1])
-                ) {
-                  report.errors.push({
-                    row: row.row,
-                    column: columns.find((c) => c.column.key === def.key[0])!.header,
-                    code: "key_out_of_scope",
-                    message:
-                      "该行的记录此前已登记在您管辖范围以外的户下，不能由本次上传更正，请联系上级部门",
-                  });
-                  report.rejected++;
-                  continue;
-                }
-                report.matched++;
-                if (
-                  old &&
-                  old.member_id === holder.id &&
-                  old.vals === row.vals &&
-                  old.effective_from === row.from &&
-                  old.effective_to === row.to
-                ) {
-                  report.facts.unchanged++;
-                  if (def.period) unchanged.add(old.id);
-                  continue;
-                }
-                creates.push({ row, holder, replaces: old ? old.id : null });
-                if (old) report.facts.superseded++;
-              }
-              await store.writeFacts(creates);
-              report.facts.created += creates.length;
-            };
-
-            for await (const batch of table.batches) {
-              rowsRead += batch.read;
-              report.rows += batch.read;
-              report.rejected += batch.rejected;
-              for (const p of batch.problems) report.errors.push(p);
-              if (batch.fraction > fraction) {
-                fraction = batch.fraction;
-                options.onProgress?.({ phase: "reading", fraction, rows: rowsRead });
-              }
-              // Once a row is refused nothing will be written: the rest is only checked.
-              if (report.rejected > 0) continue;
-              const rows: FeedRow[] = new Array(batch.rows.length / ROW_FIELDS);
-              for (let i = 0; i < rows.length; i++) {
-                const row = batchRow(batch.rows, i);
-                if (row.period) periods.add(row.period);
-                rows[i] = row;
-              }
-              if (rows.length > 0) await write(rows);
-            }
-            if (report.rejected > 0) throw new Rollback();
-            if (periods.size > 0) {
-              // The period's current facts this load neither kept nor created are no longer listed.
-              const stale = (await repo.currentOfPeriods(feedType, [...periods], range))
-                .filter((f) => f.load_id !== loadId && !unchanged.has(f.id))
-                .map((f) => f.id);
-              await store.endFacts(stale);
-              report.facts.superseded += stale.length;
-            }
-            const nothingNew = report.facts.created === 0 && report.facts.superseded === 0;
-            if (options.dryRun || (nothingNew && previous)) throw new Rollback();
-            await trx
-              .updateTable("feed_loads")
-              .set({
-                rows: report.rows,
-                matched: report.matched,
-                unmatched: report.unmatched,
-                ambiguous: report.ambiguous,
-                ...report.facts,
-              })
-              .where("id", "=", loadId)
-              .execute();
-            await audit(trx, actor, at, "feed.load", {
-              targetType: "feed_load",
-              targetId: String(loadId),
-              ...(actor.regionCode ? { regionCode: actor.regionCode } : {}),
-              detail: { feedType, file, hash, rows: report.rows, facts: report.facts },
-            });
-            report.loadId = loadId;
-            report.committed = true;
-          })
-          .catch((e: unknown) => {
-            if (!(e instanceof Rollback)) throw e;
+        await loadTransaction(db, deps.engine, async (trx) => {
+          const repo = createFeedsRepository(trx);
+          const loadId = await repo.insertLoad({
+            feed_type: feedType,
+            file_hash: hash,
+            file_name: file,
+            format: table.format,
+            policy_id: policyId,
+            region_code: actor.regionCode,
+            actor_id: actor.id,
+            actor_name: actor.username,
+            loaded_at: at,
+            rows: 0,
+            matched: 0,
+            unmatched: 0,
+            ambiguous: 0,
+            created: 0,
+            unchanged: 0,
+            superseded: 0,
           });
+          const store = await factStore(
+            db,
+            trx,
+            deps.engine,
+            {
+              feedType,
+              loadId,
+              fileHash: hash,
+              fileName: file,
+              at,
+            },
+            range,
+          );
+          /** Current facts this load leaves as they are (for feeds with a period). */
+          const unchanged = new Set<number>();
+          const periods = new Set<string>();
+
+          const write = async (rows: FeedRow[]) => {
+            const ids = new Set<string>();
+            for (const r of rows) ids.add(r.idNumber);
+            const holders = await store.holdersOf([...ids], rowsExpected());
+            const matched: FeedRow[] = [];
+            const matchedHolders: Holder[] = [];
+            const others: UnmatchedRow[] = [];
+            for (const row of rows) {
+              const m = matchRow(row, holders.get(row.idNumber) ?? [], actor);
+              if (m.kind === "matched") {
+                matched.push(row);
+                matchedHolders.push(m.holder);
+                continue;
+              }
+              report[m.kind]++;
+              others.push({ row, outcome: m.kind, reason: m.reason, village: m.village });
+            }
+            await store.insertRows(others);
+            const current = await store.currentFacts(matched.map((r) => r.key));
+            const creates: NewFact[] = [];
+            for (let i = 0; i < matched.length; i++) {
+              const row = matched[i]!;
+              const holder = matchedHolders[i]!;
+              const old = current.get(row.key);
+              if (old && range && !(old.village_code >= range[0] && old.village_code < range[1])) {
+                report.errors.push({
+                  row: row.row,
+                  column: columns.find((c) => c.column.key === def.key[0])!.header,
+                  code: "key_out_of_scope",
+                  message:
+                    "该行的记录此前已登记在您管辖范围以外的户下，不能由本次上传更正，请联系上级部门",
+                });
+                report.rejected++;
+                continue;
+              }
+              report.matched++;
+              if (
+                old &&
+                old.member_id === holder.id &&
+                old.vals === row.vals &&
+                old.effective_from === row.from &&
+                old.effective_to === row.to
+              ) {
+                report.facts.unchanged++;
+                if (def.period) unchanged.add(old.id);
+                continue;
+              }
+              creates.push({ row, holder, replaces: old ? old.id : null });
+              if (old) report.facts.superseded++;
+            }
+            await store.writeFacts(creates);
+            report.facts.created += creates.length;
+          };
+
+          for await (const batch of table.batches) {
+            rowsRead += batch.read;
+            report.rows += batch.read;
+            report.rejected += batch.rejected;
+            for (const p of batch.problems) report.errors.push(p);
+            if (batch.fraction > fraction) {
+              fraction = batch.fraction;
+              options.onProgress?.({ phase: "reading", fraction, rows: rowsRead });
+            }
+            // Once a row is refused nothing will be written: the rest is only checked.
+            if (report.rejected > 0) continue;
+            const rows: FeedRow[] = new Array(batch.rows.length / ROW_FIELDS);
+            for (let i = 0; i < rows.length; i++) {
+              const row = batchRow(batch.rows, i);
+              if (row.period) periods.add(row.period);
+              rows[i] = row;
+            }
+            if (rows.length > 0) await write(rows);
+          }
+          if (report.rejected > 0) throw new Rollback();
+          if (periods.size > 0) {
+            // The period's current facts this load neither kept nor created are no longer listed.
+            const stale = (await repo.currentOfPeriods(feedType, [...periods], range))
+              .filter((f) => f.load_id !== loadId && !unchanged.has(f.id))
+              .map((f) => f.id);
+            await store.endFacts(stale);
+            report.facts.superseded += stale.length;
+          }
+          const nothingNew = report.facts.created === 0 && report.facts.superseded === 0;
+          if (options.dryRun || (nothingNew && previous)) throw new Rollback();
+          await trx
+            .updateTable("feed_loads")
+            .set({
+              rows: report.rows,
+              matched: report.matched,
+              unmatched: report.unmatched,
+              ambiguous: report.ambiguous,
+              ...report.facts,
+            })
+            .where("id", "=", loadId)
+            .execute();
+          await audit(trx, actor, at, "feed.load", {
+            targetType: "feed_load",
+            targetId: String(loadId),
+            ...(actor.regionCode ? { regionCode: actor.regionCode } : {}),
+            detail: { feedType, file, hash, rows: report.rows, facts: report.facts },
+          });
+          report.loadId = loadId;
+          report.committed = true;
+        }).catch((e: unknown) => {
+          if (!(e instanceof Rollback)) throw e;
+        });
       } finally {
         table.close();
       }

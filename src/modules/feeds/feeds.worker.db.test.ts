@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachEngine, type TestDatabase } from "../../../test/engines.ts";
 import { idOf, PEOPLE, sampleHouseholds } from "../../../test/feed-samples.ts";
+import { sqliteHandle } from "../../db/connect.ts";
 import { type Actor, SYSTEM_ACTOR } from "../auth/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import { createRegionsService } from "../regions/index.ts";
@@ -120,5 +121,40 @@ describeEachEngine("feed loads read in a worker thread", (database) => {
     expect(r.facts).toEqual({ created: 1, unchanged: 1, superseded: 1 });
     expect(progress.at(-1)).toEqual({ phase: "done", fraction: 1, rows: r.rows });
     expect(progress.some((p) => p.phase === "reading" && p.rows > 0)).toBe(true);
+  });
+
+  it("leaves SQLite's foreign-key checks on after a load, committed or refused", async () => {
+    // PostgreSQL's checks are never turned off; SQLite's are, for a load's transaction only.
+    const raw = sqliteHandle(database().db);
+    const bad = `证件号码,姓名,死亡日期\n${idOf(PEOPLE.owner)},钟建国,2026-13-01\n`;
+    await worker.load(county, "death", write(bad));
+    if (raw) expect(raw.pragma("foreign_keys", { simple: true })).toBe(1);
+    await here.load(county, "death", sample("death"));
+    if (raw) expect(raw.pragma("foreign_keys", { simple: true })).toBe(1);
+    await expect(
+      database()
+        .db.insertInto("facts")
+        .values({
+          feed_type: "death",
+          row_key: "[]",
+          id_number: "x",
+          member_id: 999_999,
+          household_id: 999_999,
+          village_code: "360726100201",
+          effective_from: "2026-01-01",
+          effective_to: null,
+          period: null,
+          vals: "{}",
+          load_id: 999_999,
+          file_hash: "x",
+          file_name: "x",
+          row_number: 1,
+          created_at: "x",
+          superseded_by: null,
+          superseded_load: null,
+          superseded_at: null,
+        })
+        .execute(),
+    ).rejects.toThrow(/FOREIGN KEY|foreign key/);
   });
 });
