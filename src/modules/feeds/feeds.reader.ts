@@ -163,7 +163,7 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
 // ─── in a worker thread ─────────────────────────────────────────────────────────
 
 /** Batches the worker may post ahead of the one being matched and written. */
-export const AHEAD_BATCHES = 16;
+export const AHEAD_BATCHES = 32;
 
 /** Messages from feeds.worker.ts. */
 export type WorkerMessage =
