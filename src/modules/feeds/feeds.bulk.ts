@@ -20,7 +20,7 @@ import { to as copyTo } from "pg-copy-streams";
 import { type Engine, pgClientOf, sqliteHandle } from "../../db/connect.ts";
 import { copyField, copyInto, copyLine } from "../../db/copy.ts";
 import type { DB } from "../../db/schema.ts";
-import type { FeedRow } from "./feed.format.ts";
+import { FACT_FIELDS, type MatchLookups, ROW_FIELDS_UNMATCHED, type Value } from "./feeds.match.ts";
 import { type CurrentFact, createFeedsRepository, type Holder } from "./feeds.repository.ts";
 
 /** What every fact and row of one load shares. */
@@ -33,22 +33,7 @@ export interface LoadContext {
   at: string;
 }
 
-/** A row that matched no member (or more than one household), kept for the report. */
-export interface UnmatchedRow {
-  row: FeedRow;
-  outcome: "unmatched" | "ambiguous";
-  reason: string;
-  village: string | null;
-}
-
-/** A fact to create for a matched row, and the current fact it replaces, if any. */
-export interface NewFact {
-  row: FeedRow;
-  holder: Holder;
-  replaces: number | null;
-}
-
-export interface FactStore {
+export interface FactStore extends MatchLookups {
   /**
    * Members of these ID numbers, by ID number: every active one (wherever registered) and the
    * removed ones inside the load's scope (outside it they are never matched). `rowsExpected`
@@ -58,12 +43,14 @@ export interface FactStore {
   holdersOf(idNumbers: readonly string[], rowsExpected: number): Promise<Map<string, Holder[]>>;
   /** The current facts of these row keys, by key. */
   currentFacts(keys: readonly string[]): Promise<Map<string, CurrentFact>>;
-  insertRows(rows: readonly UnmatchedRow[]): Promise<void>;
+  /** Rows that matched no one: `Decision.rows`, `ROW_FIELDS_UNMATCHED` values each. */
+  insertRows(rows: readonly Value[]): Promise<void>;
   /**
-   * Ends the facts the new ones replace, inserts the new ones and links each replaced fact to
-   * its replacement (`superseded_by`).
+   * Facts to create (`Decision.facts`, `FACT_FIELDS` values each): ends the facts the new ones
+   * replace, inserts the new ones and links each replaced fact to its replacement
+   * (`superseded_by`).
    */
-  writeFacts(facts: readonly NewFact[]): Promise<void>;
+  writeFacts(facts: readonly Value[]): Promise<void>;
   /** Ends facts no fact replaces (a period's facts a new file no longer lists). */
   endFacts(ids: readonly number[]): Promise<void>;
 }
@@ -262,48 +249,51 @@ const FACT_COLUMNS = [
   "created_at",
 ] as const;
 
-type Value = string | number | null;
-
-/** Writes a row's values into `into` from `at`, in ROW_COLUMNS order. */
-function putRow(into: Value[], at: number, r: UnmatchedRow, load: LoadContext): void {
+/** Writes row `i` of `src` (`Decision.rows`) into `into` from `at`, in ROW_COLUMNS order. */
+function putRow(into: Value[], at: number, src: readonly Value[], i: number, load: LoadContext) {
+  const r = i * ROW_FIELDS_UNMATCHED;
   into[at] = load.loadId;
-  into[at + 1] = r.row.row;
-  into[at + 2] = r.outcome;
-  into[at + 3] = r.reason;
-  into[at + 4] = r.row.idNumber;
-  into[at + 5] = r.row.name;
-  into[at + 6] = r.village;
-  into[at + 7] = r.row.vals;
+  into[at + 1] = src[r]!; // row
+  into[at + 2] = src[r + 1]!; // outcome
+  into[at + 3] = src[r + 2]!; // reason
+  into[at + 4] = src[r + 3]!; // id_number
+  into[at + 5] = src[r + 4]!; // name
+  into[at + 6] = src[r + 5]!; // village_code
+  into[at + 7] = src[r + 6]!; // vals
 }
 
-/** Writes a fact's values into `into` from `at`, in FACT_COLUMNS order. */
-function putFact(into: Value[], at: number, f: NewFact, load: LoadContext): void {
+/** Writes fact `i` of `src` (`Decision.facts`) into `into` from `at`, in FACT_COLUMNS order. */
+function putFact(into: Value[], at: number, src: readonly Value[], i: number, load: LoadContext) {
+  const f = i * FACT_FIELDS;
   into[at] = load.feedType;
-  into[at + 1] = f.row.key;
-  into[at + 2] = f.row.idNumber;
-  into[at + 3] = f.holder.id;
-  into[at + 4] = f.holder.household_id;
-  into[at + 5] = f.holder.village_code;
-  into[at + 6] = f.row.from;
-  into[at + 7] = f.row.to;
-  into[at + 8] = f.row.period;
-  into[at + 9] = f.row.vals;
+  into[at + 1] = src[f]!; // row_key
+  into[at + 2] = src[f + 1]!; // id_number
+  into[at + 3] = src[f + 2]!; // member_id
+  into[at + 4] = src[f + 3]!; // household_id
+  into[at + 5] = src[f + 4]!; // village_code
+  into[at + 6] = src[f + 5]!; // effective_from
+  into[at + 7] = src[f + 6]!; // effective_to
+  into[at + 8] = src[f + 7]!; // period
+  into[at + 9] = src[f + 8]!; // vals
   into[at + 10] = load.loadId;
   into[at + 11] = load.fileHash;
   into[at + 12] = load.fileName;
-  into[at + 13] = f.row.row;
+  into[at + 13] = src[f + 9]!; // row_number
   into[at + 14] = load.at;
 }
 
-const rowValues = (r: UnmatchedRow, load: LoadContext): Value[] => {
+/** The current fact that fact `i` of `src` replaces, or null. */
+const replaces = (src: readonly Value[], i: number) => src[i * FACT_FIELDS + 10] as number | null;
+
+const rowValues = (src: readonly Value[], i: number, load: LoadContext): Value[] => {
   const out: Value[] = new Array(ROW_COLUMNS.length);
-  putRow(out, 0, r, load);
+  putRow(out, 0, src, i, load);
   return out;
 };
 
-const factValues = (f: NewFact, load: LoadContext): Value[] => {
+const factValues = (src: readonly Value[], i: number, load: LoadContext): Value[] => {
   const out: Value[] = new Array(FACT_COLUMNS.length);
-  putFact(out, 0, f, load);
+  putFact(out, 0, src, i, load);
   return out;
 };
 
@@ -428,8 +418,8 @@ function sqliteStore(
     },
     async insertRows(rows) {
       const insert = sqliteInserter(statement, "feed_rows", ROW_COLUMNS);
-      for (const r of rows) {
-        putRow(insert.params, insert.at, r, load);
+      for (let i = 0; i < rows.length / ROW_FIELDS_UNMATCHED; i++) {
+        putRow(insert.params, insert.at, rows, i, load);
         insert.added();
       }
       insert.flush();
@@ -437,16 +427,17 @@ function sqliteStore(
     async writeFacts(facts) {
       const insert = sqliteInserter(statement, "facts", FACT_COLUMNS);
       const one = statement(insertSql("facts", FACT_COLUMNS));
-      for (const f of facts) {
-        if (f.replaces !== null) {
+      for (let i = 0; i < facts.length / FACT_FIELDS; i++) {
+        const old = replaces(facts, i);
+        if (old !== null) {
           // In file order (ids follow the rows); the replaced fact ends first, so that the
           // unique current key holds for the new one, whose id links it.
           insert.flush();
-          end.run(load.at, load.loadId, f.replaces);
-          link.run(one.run(factValues(f, load)).lastInsertRowid, f.replaces);
+          end.run(load.at, load.loadId, old);
+          link.run(one.run(factValues(facts, i, load)).lastInsertRowid, old);
           continue;
         }
-        putFact(insert.params, insert.at, f, load);
+        putFact(insert.params, insert.at, facts, i, load);
         insert.added();
       }
       insert.flush();
@@ -540,24 +531,22 @@ async function postgresStore(
     },
     async insertRows(rows) {
       if (rows.length === 0) return;
-      await copyInto(
-        trx,
-        "feed_rows",
-        ROW_COLUMNS,
-        rows.map((r) => copyLine(rowValues(r, load))),
-      );
+      const lines: string[] = [];
+      for (let i = 0; i < rows.length / ROW_FIELDS_UNMATCHED; i++)
+        lines.push(copyLine(rowValues(rows, i, load)));
+      await copyInto(trx, "feed_rows", ROW_COLUMNS, lines);
     },
     async writeFacts(facts) {
       if (facts.length === 0) return;
       const replaced: number[] = [];
-      for (const f of facts) if (f.replaces !== null) replaced.push(f.replaces);
+      const lines: string[] = [];
+      for (let i = 0; i < facts.length / FACT_FIELDS; i++) {
+        const old = replaces(facts, i);
+        if (old !== null) replaced.push(old);
+        lines.push(copyLine(factValues(facts, i, load)));
+      }
       await end(replaced);
-      await copyInto(
-        trx,
-        "facts",
-        FACT_COLUMNS,
-        facts.map((f) => copyLine(factValues(f, load))),
-      );
+      await copyInto(trx, "facts", FACT_COLUMNS, lines);
       if (replaced.length > 0)
         await sql`update facts o set superseded_by = n.id from facts n where o.id = any(${replaced}::bigint[]) and n.feed_type = o.feed_type and n.row_key = o.row_key and n.superseded_at is null and n.load_id = ${load.loadId}`.execute(
           trx,
@@ -580,51 +569,65 @@ function kyselyStore(trx: Kysely<DB>, load: LoadContext): FactStore {
       return new Map((await repo.currentFacts(load.feedType, keys)).map((f) => [f.row_key, f]));
     },
     async insertRows(rows) {
-      await repo.insertRows(
-        rows.map((r) => ({
-          load_id: load.loadId,
-          row_number: r.row.row,
-          outcome: r.outcome,
-          reason: r.reason,
-          id_number: r.row.idNumber,
-          name: r.row.name,
-          village_code: r.village,
-          vals: r.row.vals,
-        })),
-      );
+      const out = [];
+      for (let i = 0; i < rows.length / ROW_FIELDS_UNMATCHED; i++) {
+        const [load_id, row_number, outcome, reason, id_number, name, village_code, vals] =
+          rowValues(rows, i, load);
+        out.push({
+          load_id: load_id as number,
+          row_number: row_number as number,
+          outcome: outcome as "unmatched" | "ambiguous",
+          reason: reason as string,
+          id_number: id_number as string,
+          name: name as string | null,
+          village_code: village_code as string | null,
+          vals: vals as string,
+        });
+      }
+      await repo.insertRows(out);
     },
     async writeFacts(facts) {
-      const replaced = facts.filter((f) => f.replaces !== null);
+      const n = facts.length / FACT_FIELDS;
+      const replaced: number[] = [];
+      const rows = [];
+      for (let i = 0; i < n; i++) {
+        const old = replaces(facts, i);
+        if (old !== null) replaced.push(old);
+        const v = factValues(facts, i, load);
+        rows.push({
+          feed_type: v[0] as string,
+          row_key: v[1] as string,
+          id_number: v[2] as string,
+          member_id: v[3] as number,
+          household_id: v[4] as number,
+          village_code: v[5] as string,
+          effective_from: v[6] as string,
+          effective_to: v[7] as string | null,
+          period: v[8] as string | null,
+          vals: v[9] as string,
+          load_id: v[10] as number,
+          file_hash: v[11] as string,
+          file_name: v[12] as string,
+          row_number: v[13] as number,
+          created_at: v[14] as string,
+          superseded_by: null,
+          superseded_load: null,
+          superseded_at: null,
+        });
+      }
       await repo.supersede(
-        replaced.map((f) => ({ id: f.replaces!, by: null })),
+        replaced.map((id) => ({ id, by: null })),
         load.loadId,
         load.at,
       );
-      const rows = facts.map((f) => ({
-        feed_type: load.feedType,
-        row_key: f.row.key,
-        id_number: f.row.idNumber,
-        member_id: f.holder.id,
-        household_id: f.holder.household_id,
-        village_code: f.holder.village_code,
-        effective_from: f.row.from,
-        effective_to: f.row.to,
-        period: f.row.period,
-        vals: f.row.vals,
-        load_id: load.loadId,
-        file_hash: load.fileHash,
-        file_name: load.fileName,
-        row_number: f.row.row,
-        created_at: load.at,
-        superseded_by: null,
-        superseded_load: null,
-        superseded_at: null,
-      }));
       if (replaced.length === 0) return repo.insertFactsQuietly(rows);
       const ids = await repo.insertFacts(rows);
-      await repo.setReplacement(
-        facts.flatMap((f, i) => (f.replaces === null ? [] : [{ old: f.replaces, by: ids[i]! }])),
-      );
+      const pairs: { old: number; by: number }[] = [];
+      for (let i = 0; i < n; i++) {
+        const old = replaces(facts, i);
+        if (old !== null) pairs.push({ old, by: ids[i]! });
+      }
+      await repo.setReplacement(pairs);
     },
     async endFacts(ids) {
       await repo.supersede(

@@ -19,11 +19,12 @@ import { invalid, notFound } from "../../core/errors.ts";
 import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
-import { type Actor, assertCan, assertFeedAllowed, inScope, scopeRange } from "../auth/index.ts";
+import { type Actor, assertCan, assertFeedAllowed, scopeRange } from "../auth/index.ts";
 import type { FileFormat } from "../exchange/index.ts";
 import type { FeedDef, PolicyService } from "../policy/index.ts";
 import { bindFeedHeaders, type FeedProblem, type FeedRow } from "./feed.format.ts";
-import { factStore, loadTransaction, type NewFact, type UnmatchedRow } from "./feeds.bulk.ts";
+import { factStore, loadTransaction } from "./feeds.bulk.ts";
+import { type Decision, decide, FACT_FIELDS, type MatchScope } from "./feeds.match.ts";
 import { batchRow, openFeedFile, openFeedFileInWorker, ROW_FIELDS } from "./feeds.reader.ts";
 import {
   type ComparisonReport,
@@ -31,7 +32,7 @@ import {
   writeReportXlsx,
   writeTemplateXlsx,
 } from "./feeds.report.ts";
-import { createFeedsRepository, type Holder } from "./feeds.repository.ts";
+import { createFeedsRepository } from "./feeds.repository.ts";
 
 export interface FeedsDeps {
   db: Kysely<DB>;
@@ -87,13 +88,6 @@ export interface FeedLoadReport {
   errors: FeedProblem[];
 }
 
-/** Why a row was not linked to a member. */
-export type NoMatchReason = "member_not_found" | "several_households" | "name_mismatch";
-
-type Match =
-  | { kind: "matched"; holder: Holder }
-  | { kind: "unmatched" | "ambiguous"; reason: NoMatchReason; village: string | null };
-
 /**
  * Files of at least this size are read and checked in a worker thread while the loading thread
  * matches and writes (about 40,000 rows of a medical CSV); smaller ones are not worth a thread.
@@ -101,30 +95,6 @@ type Match =
 const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 
 class Rollback extends Error {}
-
-const sameName = (a: string, b: string) => a.replace(/\s+/g, "") === b.replace(/\s+/g, "");
-
-/** Links a row to a member: the active holder of its ID number, else a removed one. */
-export function matchRow(row: FeedRow, holders: readonly Holder[], actor: Actor): Match {
-  const active = holders.find((h) => h.status === "active");
-  let holder: Holder | undefined;
-  if (active) {
-    // A person registered elsewhere is, for this user, not in the registry.
-    if (!inScope(actor, active.village_code))
-      return { kind: "unmatched", reason: "member_not_found", village: null };
-    holder = active;
-  } else {
-    const removed = holders.filter((h) => inScope(actor, h.village_code));
-    const households = new Set(removed.map((h) => h.household_id));
-    if (households.size > 1)
-      return { kind: "ambiguous", reason: "several_households", village: removed[0]!.village_code };
-    holder = removed.sort((a, b) => b.id - a.id)[0];
-  }
-  if (!holder) return { kind: "unmatched", reason: "member_not_found", village: null };
-  if (row.name !== null && !sameName(row.name, holder.name))
-    return { kind: "ambiguous", reason: "name_mismatch", village: holder.village_code };
-  return { kind: "matched", holder };
-}
 
 async function fileHash(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -397,58 +367,24 @@ export function createFeedsService(deps: FeedsDeps) {
           const unchanged = new Set<number>();
           const periods = new Set<string>();
 
-          const write = async (rows: FeedRow[]) => {
-            const ids = new Set<string>();
-            for (const r of rows) ids.add(r.idNumber);
-            const holders = await store.holdersOf([...ids], rowsExpected());
-            const matched: FeedRow[] = [];
-            const matchedHolders: Holder[] = [];
-            const others: UnmatchedRow[] = [];
-            for (const row of rows) {
-              const m = matchRow(row, holders.get(row.idNumber) ?? [], actor);
-              if (m.kind === "matched") {
-                matched.push(row);
-                matchedHolders.push(m.holder);
-                continue;
-              }
-              report[m.kind]++;
-              others.push({ row, outcome: m.kind, reason: m.reason, village: m.village });
-            }
-            await store.insertRows(others);
-            const current = await store.currentFacts(matched.map((r) => r.key));
-            const creates: NewFact[] = [];
-            for (let i = 0; i < matched.length; i++) {
-              const row = matched[i]!;
-              const holder = matchedHolders[i]!;
-              const old = current.get(row.key);
-              if (old && range && !(old.village_code >= range[0] && old.village_code < range[1])) {
-                report.errors.push({
-                  row: row.row,
-                  column: columns.find((c) => c.column.key === def.key[0])!.header,
-                  code: "key_out_of_scope",
-                  message:
-                    "该行的记录此前已登记在您管辖范围以外的户下，不能由本次上传更正，请联系上级部门",
-                });
-                report.rejected++;
-                continue;
-              }
-              report.matched++;
-              if (
-                old &&
-                old.member_id === holder.id &&
-                old.vals === row.vals &&
-                old.effective_from === row.from &&
-                old.effective_to === row.to
-              ) {
-                report.facts.unchanged++;
-                if (def.period) unchanged.add(old.id);
-                continue;
-              }
-              creates.push({ row, holder, replaces: old ? old.id : null });
-              if (old) report.facts.superseded++;
-            }
-            await store.writeFacts(creates);
-            report.facts.created += creates.length;
+          const scope: MatchScope = {
+            actor,
+            range,
+            def,
+            keyHeader: columns.find((c) => c.column.key === def.key[0])!.header,
+          };
+          const apply = async (d: Decision) => {
+            report.matched += d.matched;
+            report.unmatched += d.unmatched;
+            report.ambiguous += d.ambiguous;
+            report.rejected += d.rejected;
+            report.facts.unchanged += d.unchanged;
+            report.facts.superseded += d.superseded;
+            report.facts.created += d.facts.length / FACT_FIELDS;
+            for (const e of d.errors) report.errors.push(e);
+            for (const id of d.kept) unchanged.add(id);
+            await store.insertRows(d.rows);
+            await store.writeFacts(d.facts);
           };
 
           for await (const batch of table.batches) {
@@ -468,7 +404,7 @@ export function createFeedsService(deps: FeedsDeps) {
               if (row.period) periods.add(row.period);
               rows[i] = row;
             }
-            if (rows.length > 0) await write(rows);
+            if (rows.length > 0) await apply(await decide(rows, store, scope, rowsExpected()));
           }
           if (report.rejected > 0) throw new Rollback();
           if (periods.size > 0) {
