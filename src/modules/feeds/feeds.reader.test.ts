@@ -124,9 +124,13 @@ describe("feed reader in a worker thread", () => {
   it("is null when the worker cannot start, so the loader reads the file itself", async () => {
     const path = write(medical(10, false));
     const broken = write("throw new Error('no loader here');", "mjs");
-    expect(await openFeedFileInWorker(request(path), new URL(`file://${broken}`))).toBeNull();
     expect(
-      await openFeedFileInWorker(request(path), new URL(`file://${join(dir, "none.js")}`)),
+      await openFeedFileInWorker(request(path), { entry: new URL(`file://${broken}`) }),
+    ).toBeNull();
+    expect(
+      await openFeedFileInWorker(request(path), {
+        entry: new URL(`file://${join(dir, "none.js")}`),
+      }),
     ).toBeNull();
   });
 });

@@ -6,6 +6,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { AppError, type ErrorKind, invalid, isAppError } from "../../core/errors.ts";
+import type { Actor } from "../auth/index.ts";
 // Not through the exchange index, for the worker thread: see feed.format.ts.
 import { type FileFormat, openTable } from "../exchange/national.reader.ts";
 import type { FeedDef } from "../policy/index.ts";
@@ -16,6 +17,7 @@ import {
   feedHeaderRule,
   parseFeedRow,
 } from "./feed.format.ts";
+import type { Decision } from "./feeds.match.ts";
 
 /** Fields per valid row in `ReadBatch.rows`: row, idNumber, name, key, period, from, to, vals. */
 export const ROW_FIELDS = 8;
@@ -44,12 +46,37 @@ export interface ReadBatch {
   rows: (string | number | null)[];
   /** Share of the file's bytes read when the batch was cut, 0–1. */
   fraction: number;
+  /** Distinct reporting periods of the valid rows (feeds with a period). */
+  periods: string[];
+  /**
+   * What the valid rows become, when the worker thread decided it (`rows` is then empty): the
+   * loading thread only writes it.
+   */
+  decision?: Decision;
 }
 
 /** An opened feed file: its head, and its rows in batches (`close()` when stopping early). */
 export interface FeedFile extends FeedFileHead {
   batches: AsyncGenerator<ReadBatch>;
   close(): void;
+  /**
+   * Whether the batches come decided (`ReadBatch.decision`): the worker matches them on its own
+   * connection once `startMatching()` says the load's transaction holds the write lock.
+   */
+  decides: boolean;
+  startMatching(): void;
+}
+
+/**
+ * For a worker that also matches (SQLite files only): the database file, opened read-only in
+ * the worker, and who loads. Its reads see what the load's transaction sees as long as that
+ * transaction holds SQLite's write lock (no one else can commit meanwhile), which it does from
+ * its first write (the load's record) to its end; the worker starts reading after that.
+ */
+export interface WorkerMatch {
+  sqlitePath: string;
+  actor: Actor;
+  range: readonly [string, string] | null;
 }
 
 export interface FeedReadRequest {
@@ -103,7 +130,16 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
   async function* batches(): AsyncGenerator<ReadBatch> {
     const firstRowOfKey = new Map<string, number>();
     let refused = false;
-    let batch: ReadBatch = { read: 0, rejected: 0, problems: [], rows: [], fraction };
+    let periods = new Set<string>();
+    const cut = (): ReadBatch => ({
+      read: 0,
+      rejected: 0,
+      problems: [],
+      rows: [],
+      fraction,
+      periods: [],
+    });
+    let batch = cut();
     for await (const sheetRow of table.rows) {
       batch.read++;
       const parsed = parseFeedRow(def, columns, sheetRow, today);
@@ -125,6 +161,7 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
           refused = true;
         } else {
           firstRowOfKey.set(row.key, row.row);
+          if (row.period !== null) periods.add(row.period);
           // Once a row is refused nothing will be written: the rest is only checked.
           if (!refused)
             batch.rows.push(
@@ -141,12 +178,15 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
       }
       if (batch.read >= batchRows) {
         batch.fraction = fraction;
+        batch.periods = [...periods];
+        periods = new Set();
         yield batch;
-        batch = { read: 0, rejected: 0, problems: [], rows: [], fraction };
+        batch = cut();
       }
     }
     if (batch.read > 0) {
       batch.fraction = fraction;
+      batch.periods = [...periods];
       yield batch;
     }
   }
@@ -157,6 +197,8 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
     headers: table.headers,
     batches: batches(),
     close: () => table.close(),
+    decides: false,
+    startMatching: () => {},
   };
 }
 
@@ -174,7 +216,7 @@ export type WorkerMessage =
   | { t: "error"; error: SentError };
 
 /** Messages to feeds.worker.ts: one more batch may come, or stop. */
-export type WorkerCommand = { t: "more" } | { t: "close" };
+export type WorkerCommand = { t: "more" } | { t: "close" } | { t: "match" };
 
 /** An error as posted between threads (an AppError keeps its kind, code, field and detail). */
 export interface SentError {
@@ -221,11 +263,14 @@ function receivedError(e: SentError): Error {
  */
 export async function openFeedFileInWorker(
   request: FeedReadRequest,
-  entry: URL = new URL("./feeds.worker.js", import.meta.url),
+  options: { match?: WorkerMatch; entry?: URL } = {},
 ): Promise<FeedFile | null> {
+  const entry = options.entry ?? new URL("./feeds.worker.js", import.meta.url);
   let worker: Worker;
   try {
-    worker = new Worker(entry, { workerData: request });
+    worker = new Worker(entry, {
+      workerData: { ...request, ...(options.match ? { match: options.match } : {}) },
+    });
   } catch {
     return null;
   }
@@ -314,5 +359,11 @@ export async function openFeedFileInWorker(
     }
   }
 
-  return { ...opened.head, batches: batches(), close: stop };
+  return {
+    ...opened.head,
+    batches: batches(),
+    close: stop,
+    decides: options.match !== undefined,
+    startMatching: () => worker.postMessage({ t: "match" } satisfies WorkerCommand),
+  };
 }

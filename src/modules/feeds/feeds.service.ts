@@ -16,7 +16,7 @@ import { pipeline } from "node:stream/promises";
 import type { Kysely } from "kysely";
 import { chinaDate } from "../../core/dates.ts";
 import { invalid, notFound } from "../../core/errors.ts";
-import type { Engine } from "../../db/connect.ts";
+import { type Engine, sqliteHandle } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
 import { type Actor, assertCan, assertFeedAllowed, scopeRange } from "../auth/index.ts";
@@ -287,11 +287,17 @@ export function createFeedsService(deps: FeedsDeps) {
       const at = now().toISOString();
       const today = chinaDate(now());
       const file = options.fileName ?? basename(path);
+      const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
       const request = { path, feedType, def, today };
       const size = (await stat(path).catch(() => null))?.size ?? 0;
-      // The worker starts (a few hundred ms) while this thread hashes the file.
+      // The worker starts (a few hundred ms) while this thread hashes the file. On a SQLite file
+      // it also matches, on a connection of its own, and this thread only writes.
+      const raw = deps.engine === "sqlite" ? sqliteHandle(db) : undefined;
+      const match = raw && !raw.memory ? { sqlitePath: raw.name, actor, range } : undefined;
       const inWorker =
-        size >= (deps.workerMinBytes ?? WORKER_MIN_BYTES) ? openFeedFileInWorker(request) : null;
+        size >= (deps.workerMinBytes ?? WORKER_MIN_BYTES)
+          ? openFeedFileInWorker(request, match ? { match } : {})
+          : null;
       const hash = await fileHash(path).catch((e: unknown) => {
         void inWorker?.then(
           (f) => f?.close(),
@@ -299,7 +305,6 @@ export function createFeedsService(deps: FeedsDeps) {
         );
         throw e;
       });
-      const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
       let rowsRead = 0;
       let fraction = 0;
       /** The file's rows, estimated from the share of its bytes read so far. */
@@ -363,6 +368,8 @@ export function createFeedsService(deps: FeedsDeps) {
             },
             range,
           );
+          // The load's record is written: this transaction holds the write lock.
+          table.startMatching();
           /** Current facts this load leaves as they are (for feeds with a period). */
           const unchanged = new Set<number>();
           const periods = new Set<string>();
@@ -398,12 +405,13 @@ export function createFeedsService(deps: FeedsDeps) {
             }
             // Once a row is refused nothing will be written: the rest is only checked.
             if (report.rejected > 0) continue;
-            const rows: FeedRow[] = new Array(batch.rows.length / ROW_FIELDS);
-            for (let i = 0; i < rows.length; i++) {
-              const row = batchRow(batch.rows, i);
-              if (row.period) periods.add(row.period);
-              rows[i] = row;
+            for (const p of batch.periods) periods.add(p);
+            if (batch.decision) {
+              await apply(batch.decision);
+              continue;
             }
+            const rows: FeedRow[] = new Array(batch.rows.length / ROW_FIELDS);
+            for (let i = 0; i < rows.length; i++) rows[i] = batchRow(batch.rows, i);
             if (rows.length > 0) await apply(await decide(rows, store, scope, rowsExpected()));
           }
           if (report.rejected > 0) throw new Rollback();

@@ -112,6 +112,27 @@ describeEachEngine("feed loads read in a worker thread", (database) => {
     }
   });
 
+  it("matches in scope as a load in its own thread: a county's, a town's, a nationwide user", async () => {
+    const town: Actor = { ...county, username: "dept-360726101", regionCode: "360726101" };
+    const corrected = write(
+      readFileSync(sample("medical"), "utf8").replace("38200.50", "36200.50"),
+    );
+    for (const actor of [town, county, SYSTEM_ACTOR])
+      for (const path of [sample("medical"), sample("civil_affairs"), corrected]) {
+        const type = path.includes("civil") ? "civil_affairs" : "medical";
+        const a = await worker.load(actor, type, path, { dryRun: true });
+        expect(a, `${actor.username} ${path}`).toEqual(
+          await here.load(actor, type, path, { dryRun: true }),
+        );
+      }
+    // 王金华 and 陈小明 live in 欣山镇: for 孔田镇's user they are not in the registry.
+    const other = await worker.load(town, "medical", corrected, { dryRun: true });
+    expect({ matched: other.matched, unmatched: other.unmatched }).toEqual({
+      matched: 0,
+      unmatched: 3,
+    });
+  });
+
   it("supersedes a corrected row and reports progress to the end", async () => {
     const corrected = readFileSync(sample("medical"), "utf8").replace("38200.50", "36200.50");
     const progress: FeedProgress[] = [];
