@@ -11,16 +11,13 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
-import type { FeedRow } from "./feed.format.ts";
 import { bindFeedHeaders } from "./feed.format.ts";
 import { sqliteLookups, statements } from "./feeds.lookup.ts";
 import { decide, type MatchLookups, type MatchScope } from "./feeds.match.ts";
 import {
   AHEAD_BATCHES,
-  batchRow,
   type FeedReadRequest,
   openFeedFile,
-  ROW_FIELDS,
   sendError,
   type WorkerCommand,
   type WorkerMatch,
@@ -69,7 +66,8 @@ function matcher(m: WorkerMatch, keyHeader: string) {
 
 post({ t: "ready" });
 try {
-  const file = await openFeedFile(request);
+  // Rows this thread decides stay objects; the others are posted as flat arrays.
+  const file = await openFeedFile({ ...request, parsed: match !== undefined });
   let db: Database.Database | null = null;
   try {
     post({
@@ -91,12 +89,11 @@ try {
     for await (const batch of file.batches) {
       rowsRead += batch.read;
       if (batch.rejected > 0) refused = true;
-      if (decider && !refused && batch.rows.length > 0) {
-        const rows: FeedRow[] = new Array(batch.rows.length / ROW_FIELDS);
-        for (let i = 0; i < rows.length; i++) rows[i] = batchRow(batch.rows, i);
+      const parsed = batch.parsed ?? [];
+      delete batch.parsed;
+      if (decider && !refused && parsed.length > 0) {
         const expected = batch.fraction > 0 ? Math.round(rowsRead / batch.fraction) : rowsRead;
-        batch.decision = await decide(rows, decider.lookups, decider.scope, expected);
-        batch.rows = [];
+        batch.decision = await decide(parsed, decider.lookups, decider.scope, expected);
         if (batch.decision.rejected > 0) refused = true;
       }
       await until(() => credits > 0);
