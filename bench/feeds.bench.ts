@@ -290,13 +290,6 @@ async function main() {
         const seconds = (performance.now() - started) / 1000;
         const loadCpu = cpuSeconds(cpu);
         const loadMainCpu = mainCpu === null ? null : mainThreadCpu()! - mainCpu;
-        for (const t of (await import("node:fs")).readdirSync("/proc/self/task")) {
-          const st = readFileSync(`/proc/self/task/${t}/stat`, "utf8");
-          const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
-          log(
-            `${t} ${st.slice(st.indexOf("(") + 1, st.lastIndexOf(")"))} ${(Number(f[11]) + Number(f[12])) / 100}`,
-          );
-        }
         started = performance.now();
         cpu = process.cpuUsage();
         mainCpu = mainThreadCpu();
