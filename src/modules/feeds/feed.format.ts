@@ -244,10 +244,11 @@ export function parseFeedRow(
   }
   const idNumber = slots[plan.id] as string;
   const name = plan.name < 0 ? null : ((slots[plan.name] as string | undefined) ?? null);
-  let key = "[";
-  for (let k = 0; k < plan.key.length; k++)
-    key += (k === 0 ? "" : ",") + JSON.stringify(slots[plan.key[k]!] ?? null);
-  key += "]";
+  // One JSON.stringify of the key values: the same text as joining each value's JSON, but a
+  // flat string, which the duplicate-key map hashes without flattening it first.
+  const keyValues: (FactValue | null)[] = new Array(plan.key.length);
+  for (let k = 0; k < plan.key.length; k++) keyValues[k] = slots[plan.key[k]!] ?? null;
+  const key = JSON.stringify(keyValues);
   const period = plan.period < 0 ? null : String(slots[plan.period]);
   let vals = "{";
   for (let c = 0; c < slots.length; c++) {
