@@ -293,7 +293,12 @@ export function createFeedsService(deps: FeedsDeps) {
       // The worker starts (a few hundred ms) while this thread hashes the file. On a SQLite file
       // it also matches, on a connection of its own, and this thread only writes.
       const raw = deps.engine === "sqlite" ? sqliteHandle(db) : undefined;
-      const match = raw && !raw.memory ? { sqlitePath: raw.name, actor, range } : undefined;
+      // Only in WAL mode may another connection read while this one writes (connect() sets it;
+      // a file system without shared memory would not have it).
+      const match =
+        raw && !raw.memory && raw.pragma("journal_mode", { simple: true }) === "wal"
+          ? { sqlitePath: raw.name, actor, range }
+          : undefined;
       const inWorker =
         size >= (deps.workerMinBytes ?? WORKER_MIN_BYTES)
           ? openFeedFileInWorker(request, match ? { match } : {})
