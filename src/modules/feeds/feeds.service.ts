@@ -294,9 +294,17 @@ export function createFeedsService(deps: FeedsDeps) {
       // it also matches, on a connection of its own, and this thread only writes.
       const raw = deps.engine === "sqlite" ? sqliteHandle(db) : undefined;
       // Only in WAL mode may another connection read while this one writes (connect() sets it;
-      // a file system without shared memory would not have it).
+      // a file system without shared memory would not have it). And only for a feed without
+      // current facts, whose rows are all written: when there are facts to compare with (the
+      // same file again, a correction), rows are mostly left as they are and the writing thread,
+      // with little to write, compares them while the worker reads on.
       const match =
-        raw && !raw.memory && raw.pragma("journal_mode", { simple: true }) === "wal"
+        raw &&
+        !raw.memory &&
+        raw.pragma("journal_mode", { simple: true }) === "wal" &&
+        !raw
+          .prepare("select 1 from facts where feed_type = ? and superseded_at is null limit 1")
+          .get(feedType)
           ? { sqlitePath: raw.name, actor, range }
           : undefined;
       const inWorker =

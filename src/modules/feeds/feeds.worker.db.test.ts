@@ -1,7 +1,8 @@
 /**
  * A load whose file is read in a worker thread (every file here: `workerMinBytes: 0`) reports
- * and writes what a load reading it in its own thread does, on both engines: the samples,
- * a file with bad rows, a re-load, a correction; and it reports progress.
+ * and writes what a load reading it in its own thread does, on both engines: the samples (on
+ * SQLite matched in the worker while the feed has no facts, in the loading thread after), a file
+ * with bad rows, a re-load, a correction; and it reports progress.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { type Actor, SYSTEM_ACTOR } from "../auth/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import { createRegionsService } from "../regions/index.ts";
 import { createRegistryService } from "../registry/index.ts";
+import { openFeedFileInWorker } from "./feeds.reader.ts";
 import { createFeedsService, type FeedProgress } from "./feeds.service.ts";
 
 const SAMPLES = new URL("../../../docs/formats/samples/", import.meta.url);
@@ -29,7 +31,8 @@ const write = (text: string) => {
 
 const NOW = new Date("2026-11-20T02:00:00Z");
 const policies = createPolicyService();
-const TYPES = Object.keys(policies.forRegion("360726", 2026).feeds);
+const definitions = policies.forRegion("360726", 2026).feeds;
+const TYPES = Object.keys(definitions);
 const county: Actor = {
   id: null,
   username: "dept-360726",
@@ -37,6 +40,8 @@ const county: Actor = {
   role: "department",
   regionCode: "360726",
 };
+
+const town: Actor = { ...county, username: "dept-360726101", regionCode: "360726101" };
 
 describeEachEngine("feed loads read in a worker thread", (database) => {
   const feeds = (d: TestDatabase, workerMinBytes: number) =>
@@ -65,11 +70,13 @@ describeEachEngine("feed loads read in a worker thread", (database) => {
     ).map((f) => ({ ...f, member_id: Number(f.member_id) }));
 
   it("reports every sample as a load in its own thread, and writes the same facts", async () => {
-    for (const type of TYPES) {
-      const a = await worker.load(county, type, sample(type), { dryRun: true });
-      const b = await here.load(county, type, sample(type), { dryRun: true });
-      expect(a, type).toEqual(b);
-    }
+    // No facts yet: on SQLite the worker also matches (for a county's, a town's, a nationwide user).
+    for (const type of TYPES)
+      for (const actor of [county, town, SYSTEM_ACTOR]) {
+        const a = await worker.load(actor, type, sample(type), { dryRun: true });
+        const b = await here.load(actor, type, sample(type), { dryRun: true });
+        expect(a, `${actor.username} ${type}`).toEqual(b);
+      }
     for (const type of TYPES) {
       const r = await worker.load(county, type, sample(type));
       expect(r.committed, type).toBe(true);
@@ -112,8 +119,36 @@ describeEachEngine("feed loads read in a worker thread", (database) => {
     }
   });
 
-  it("matches in scope as a load in its own thread: a county's, a town's, a nationwide user", async () => {
-    const town: Actor = { ...county, username: "dept-360726101", regionCode: "360726101" };
+  it("on SQLite the worker's batches come decided, on its own connection", async () => {
+    const raw = sqliteHandle(database().db);
+    const file = await openFeedFileInWorker(
+      {
+        path: sample("vehicle"),
+        feedType: "vehicle",
+        def: definitions.vehicle!,
+        today: "2026-11-20",
+      },
+      raw ? { match: { sqlitePath: raw.name, actor: county, range: ["360726", "360727"] } } : {},
+    );
+    expect(file).not.toBeNull();
+    file!.startMatching();
+    const batches = [];
+    for await (const b of file!.batches) batches.push(b);
+    expect(file!.decides).toBe(raw !== undefined);
+    const decided = batches.filter((b) => b.decision);
+    if (raw) {
+      expect(decided).toHaveLength(batches.length);
+      const d = decided[0]!.decision!;
+      const r = await here.load(county, "vehicle", sample("vehicle"), { dryRun: true });
+      expect([d.matched, d.unmatched, d.unchanged]).toEqual([
+        r.matched,
+        r.unmatched,
+        r.facts.unchanged,
+      ]);
+    } else expect(decided).toHaveLength(0);
+  });
+
+  it("compares with current facts in scope as a load in its own thread", async () => {
     const corrected = write(
       readFileSync(sample("medical"), "utf8").replace("38200.50", "36200.50"),
     );
