@@ -74,6 +74,23 @@ export async function loadTransaction<T>(
   });
 }
 
+/**
+ * The SQLite file a load's worker thread may match on (feeds.worker.ts), or undefined. Only a
+ * file in WAL mode, where another connection may read while this one writes (connect() sets it;
+ * a file system without shared memory would not have it); and only for a feed without current
+ * facts, whose rows are all written: with facts to compare (the same file again, a correction)
+ * rows are mostly left as they are, and the writing thread, with little to write, compares them
+ * while the worker reads on.
+ */
+export function workerMatchPath(db: Kysely<DB>, engine: Engine, feedType: string) {
+  const raw = engine === "sqlite" ? sqliteHandle(db) : undefined;
+  if (!raw || raw.memory || raw.pragma("journal_mode", { simple: true }) !== "wal") return;
+  const current = raw
+    .prepare("select 1 from facts where feed_type = ? and superseded_at is null limit 1")
+    .get(feedType);
+  return current ? undefined : raw.name;
+}
+
 /** The store for a load in the transaction `trx` of the database `root` (as the service holds it). */
 export async function factStore(
   root: Kysely<DB>,

@@ -16,14 +16,14 @@ import { pipeline } from "node:stream/promises";
 import type { Kysely } from "kysely";
 import { chinaDate } from "../../core/dates.ts";
 import { invalid, notFound } from "../../core/errors.ts";
-import { type Engine, sqliteHandle } from "../../db/connect.ts";
+import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
 import { type Actor, assertCan, assertFeedAllowed, scopeRange } from "../auth/index.ts";
 import type { FileFormat } from "../exchange/index.ts";
 import type { FeedDef, PolicyService } from "../policy/index.ts";
 import { bindFeedHeaders, type FeedProblem, type FeedRow } from "./feed.format.ts";
-import { factStore, loadTransaction } from "./feeds.bulk.ts";
+import { factStore, loadTransaction, workerMatchPath } from "./feeds.bulk.ts";
 import { type Decision, decide, FACT_FIELDS, type MatchScope } from "./feeds.match.ts";
 import { batchRow, openFeedFile, openFeedFileInWorker, ROW_FIELDS } from "./feeds.reader.ts";
 import {
@@ -290,23 +290,10 @@ export function createFeedsService(deps: FeedsDeps) {
       const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
       const request = { path, feedType, def, today };
       const size = (await stat(path).catch(() => null))?.size ?? 0;
-      // The worker starts (a few hundred ms) while this thread hashes the file. On a SQLite file
-      // it also matches, on a connection of its own, and this thread only writes.
-      const raw = deps.engine === "sqlite" ? sqliteHandle(db) : undefined;
-      // Only in WAL mode may another connection read while this one writes (connect() sets it;
-      // a file system without shared memory would not have it). And only for a feed without
-      // current facts, whose rows are all written: when there are facts to compare with (the
-      // same file again, a correction), rows are mostly left as they are and the writing thread,
-      // with little to write, compares them while the worker reads on.
-      const match =
-        raw &&
-        !raw.memory &&
-        raw.pragma("journal_mode", { simple: true }) === "wal" &&
-        !raw
-          .prepare("select 1 from facts where feed_type = ? and superseded_at is null limit 1")
-          .get(feedType)
-          ? { sqlitePath: raw.name, actor, range }
-          : undefined;
+      // The worker starts (a few hundred ms) while this thread hashes the file; where it can, it
+      // also matches, on a connection of its own, and this thread only writes.
+      const sqlitePath = workerMatchPath(db, deps.engine, feedType);
+      const match = sqlitePath ? { sqlitePath, actor, range } : undefined;
       const inWorker =
         size >= (deps.workerMinBytes ?? WORKER_MIN_BYTES)
           ? openFeedFileInWorker(request, match ? { match } : {})
