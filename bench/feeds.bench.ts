@@ -10,9 +10,10 @@
  *                                           [--xlsx-rows 200000] [--engine sqlite|postgres]
  *                                           [--cpu-prof <dir>]
  *
- * Each load is reported with its wall time and the CPU seconds of this process (user + system,
- * `process.cpuUsage()`; the PostgreSQL server's own CPU is not in it), since the machine is
- * usually shared. `bareReadRowsPerSecond` is the file read through `openTable` alone (the
+ * Each load is reported with its wall time, the CPU seconds of this process (user + system,
+ * `process.cpuUsage()`, every thread; the PostgreSQL server's own CPU is not in it) and of its
+ * main thread alone (a large file is read in a worker thread), and the load average when it
+ * started, since the machine is usually shared. `bareReadRowsPerSecond` is the file read through `openTable` alone (the
  * reader the load uses: our CSV parser, the fast xlsx reader), the floor under any load.
  *
  * The registry is written straight into the tables (households and members only; no history):
@@ -23,6 +24,7 @@ import {
   createWriteStream,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -202,6 +204,22 @@ async function profiled<T>(dir: string | undefined, name: string, work: () => Pr
   }
 }
 
+/**
+ * CPU seconds of this process's main thread alone (Linux, from /proc; null elsewhere): with
+ * the file read in a worker thread, the main thread's matching and writing is what bounds the
+ * wall time on an idle machine, and on a shared one this moves less than the wall time does.
+ */
+function mainThreadCpu(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 const cpuSeconds = (since: NodeJS.CpuUsage) => {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1e6;
@@ -259,6 +277,8 @@ async function main() {
         });
         started = performance.now();
         let cpu = process.cpuUsage();
+        let mainCpu = mainThreadCpu();
+        const loadavg = os.loadavg()[0]!;
         const prof = values["cpu-prof"];
         const rssBefore = peakRssMb();
         const [report, loadHeapMb] = await peakHeap(() =>
@@ -269,13 +289,16 @@ async function main() {
         const loadRssMb = peakRssMb();
         const seconds = (performance.now() - started) / 1000;
         const loadCpu = cpuSeconds(cpu);
+        const loadMainCpu = mainCpu === null ? null : mainThreadCpu()! - mainCpu;
         started = performance.now();
         cpu = process.cpuUsage();
+        mainCpu = mainThreadCpu();
         const again = await profiled(prof, `${format}-${database.engine}-reload`, () =>
           feeds.load(SYSTEM_ACTOR, "medical", file),
         );
         const reload = (performance.now() - started) / 1000;
         const reloadCpu = cpuSeconds(cpu);
+        const reloadMainCpu = mainCpu === null ? null : mainThreadCpu()! - mainCpu;
         const result = {
           format,
           engine: database.engine,
@@ -288,10 +311,14 @@ async function main() {
           rowsPerSecond: Math.round(report.rows / seconds),
           cpuSeconds: Number(loadCpu.toFixed(1)),
           rowsPerCpuSecond: Math.round(report.rows / loadCpu),
+          mainThreadCpuSeconds: loadMainCpu === null ? null : Number(loadMainCpu.toFixed(1)),
+          loadAverage: Number(loadavg.toFixed(2)),
           reloadUnchanged: again.facts.unchanged,
           reloadSeconds: Number(reload.toFixed(1)),
           reloadRowsPerSecond: Math.round(again.rows / reload),
           reloadCpuSeconds: Number(reloadCpu.toFixed(1)),
+          reloadMainThreadCpuSeconds:
+            reloadMainCpu === null ? null : Number(reloadMainCpu.toFixed(1)),
           bareReadRowsPerSecond: Math.round(n / own),
           bareReadCpuSeconds: Number(ownCpu.toFixed(1)),
           bareRowsPerSecond: bare === null ? null : Math.round(n / bare),

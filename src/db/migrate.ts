@@ -9,6 +9,7 @@ import { up004 } from "./migrations/004-feeds.ts";
 import { up005 } from "./migrations/005-assistance.ts";
 import { up007 } from "./migrations/007-api-tokens.ts";
 import { up008 } from "./migrations/008-incomes.ts";
+import { up009 } from "./migrations/009-feed-indexes.ts";
 import { up011 } from "./migrations/011-feed-withdrawals.ts";
 
 /** Names of all migrations, in order. */
@@ -20,6 +21,7 @@ export const MIGRATIONS = [
   "005-assistance",
   "007-api-tokens",
   "008-incomes",
+  "009-feed-indexes",
   "011-feed-withdrawals",
 ];
 
@@ -32,6 +34,7 @@ function provider(database: Database): MigrationProvider {
     "005-assistance": { up: up005(database.engine) },
     "007-api-tokens": { up: up007(database.engine) },
     "008-incomes": { up: up008(database.engine) },
+    "009-feed-indexes": { up: up009(database.engine) },
     "011-feed-withdrawals": { up: up011() },
   };
   if (Object.keys(migrations).join() !== MIGRATIONS.join())

@@ -5,11 +5,14 @@
  * same value and the same Chinese message in both.
  */
 import { checkIdNumber } from "../../core/id-number.ts";
+// The exchange module's reader and cell parsers, not its index: this file also runs in the
+// worker thread of a large load (feeds.worker.ts), which should not load the module's HTTP
+// routes and services (0.8 s of start-up) to read a file.
+import { normalizeHeader } from "../exchange/national.columns.ts";
 import {
   type Cell,
   CellProblem,
   type HeaderRule,
-  normalizeHeader,
   parseDate,
   parseFlag,
   parseIdNumber,
@@ -18,7 +21,7 @@ import {
   parseNumber,
   parseTerm,
   parseText,
-} from "../exchange/index.ts";
+} from "../exchange/national.reader.ts";
 import type { FeedColumn, FeedDef } from "../policy/index.ts";
 
 /** A value of a fact: text, number (money in fen), 0/1 for flags. */
@@ -241,10 +244,11 @@ export function parseFeedRow(
   }
   const idNumber = slots[plan.id] as string;
   const name = plan.name < 0 ? null : ((slots[plan.name] as string | undefined) ?? null);
-  let key = "[";
-  for (let k = 0; k < plan.key.length; k++)
-    key += (k === 0 ? "" : ",") + JSON.stringify(slots[plan.key[k]!] ?? null);
-  key += "]";
+  // One JSON.stringify of the key values: the same text as joining each value's JSON, but a
+  // flat string, which the duplicate-key map hashes without flattening it first.
+  const keyValues: (FactValue | null)[] = new Array(plan.key.length);
+  for (let k = 0; k < plan.key.length; k++) keyValues[k] = slots[plan.key[k]!] ?? null;
+  const key = JSON.stringify(keyValues);
   const period = plan.period < 0 ? null : String(slots[plan.period]);
   let vals = "{";
   for (let c = 0; c < slots.length; c++) {

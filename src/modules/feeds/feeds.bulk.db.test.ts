@@ -12,7 +12,7 @@ import { pgClientOf } from "../../db/connect.ts";
 import { type Actor, SYSTEM_ACTOR, scopeRange } from "../auth/index.ts";
 import type { FeedRow } from "./feed.format.ts";
 import { factStore } from "./feeds.bulk.ts";
-import { matchRow } from "./feeds.service.ts";
+import { matchRow } from "./feeds.match.ts";
 
 const IN_COUNTY = ["360726100201", "360726101201"];
 const ELSEWHERE = "360781100201";

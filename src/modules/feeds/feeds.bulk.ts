@@ -1,26 +1,20 @@
-/**
- * The write path of a feed load, per engine, inside the load's transaction: the members an ID
- * number names, the current facts of row keys, the rows that matched no one, and the facts.
- *
- * - SQLite: prepared statements, reused for every row, run directly on the better-sqlite3
- *   connection under Kysely (SQLite has one connection, so they belong to the transaction Kysely
- *   has open on it; as registry.bulk.ts does). A new fact's id is `lastInsertRowid`, so a
- *   corrected row links the fact it replaces at once.
- * - PostgreSQL: one statement per chunk for the lookups (`= any($1)`, one array parameter), and
- *   COPY (pg-copy-streams, on the transaction's own client) for the rows and facts; replaced
- *   facts are linked to their replacements by one UPDATE per chunk, joined on the row key.
- * - Anything else (a Kysely instance not opened by `connect`): the repository's Kysely queries.
- *
- * Nothing here decides what is written: the service matches, compares and counts.
- */
-import type BetterSqlite3 from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { type Engine, pgClientOf, sqliteHandle } from "../../db/connect.ts";
 import { copyField, copyInto, copyLine } from "../../db/copy.ts";
 import type { DB } from "../../db/schema.ts";
-import type { FeedRow } from "./feed.format.ts";
+import {
+  byIdNumber,
+  CURRENT_COLUMNS,
+  HOLDER_COLUMNS,
+  holdersFinder,
+  type MemberSource,
+  scanSql,
+  sqliteLookups,
+  statements,
+} from "./feeds.lookup.ts";
+import { FACT_FIELDS, type MatchLookups, ROW_FIELDS_UNMATCHED, type Value } from "./feeds.match.ts";
 import { type CurrentFact, createFeedsRepository, type Holder } from "./feeds.repository.ts";
 
 /** What every fact and row of one load shares. */
@@ -33,22 +27,7 @@ export interface LoadContext {
   at: string;
 }
 
-/** A row that matched no member (or more than one household), kept for the report. */
-export interface UnmatchedRow {
-  row: FeedRow;
-  outcome: "unmatched" | "ambiguous";
-  reason: string;
-  village: string | null;
-}
-
-/** A fact to create for a matched row, and the current fact it replaces, if any. */
-export interface NewFact {
-  row: FeedRow;
-  holder: Holder;
-  replaces: number | null;
-}
-
-export interface FactStore {
+export interface FactStore extends MatchLookups {
   /**
    * Members of these ID numbers, by ID number: every active one (wherever registered) and the
    * removed ones inside the load's scope (outside it they are never matched). `rowsExpected`
@@ -58,123 +37,58 @@ export interface FactStore {
   holdersOf(idNumbers: readonly string[], rowsExpected: number): Promise<Map<string, Holder[]>>;
   /** The current facts of these row keys, by key. */
   currentFacts(keys: readonly string[]): Promise<Map<string, CurrentFact>>;
-  insertRows(rows: readonly UnmatchedRow[]): Promise<void>;
+  /** Rows that matched no one: `Decision.rows`, `ROW_FIELDS_UNMATCHED` values each. */
+  insertRows(rows: readonly Value[]): Promise<void>;
   /**
-   * Ends the facts the new ones replace, inserts the new ones and links each replaced fact to
-   * its replacement (`superseded_by`).
+   * Facts to create (`Decision.facts`, `FACT_FIELDS` values each): ends the facts the new ones
+   * replace, inserts the new ones and links each replaced fact to its replacement
+   * (`superseded_by`).
    */
-  writeFacts(facts: readonly NewFact[]): Promise<void>;
+  writeFacts(facts: readonly Value[]): Promise<void>;
   /** Ends facts no fact replaces (a period's facts a new file no longer lists). */
   endFacts(ids: readonly number[]): Promise<void>;
 }
 
-/** How each engine finds members; `holdersOf` (below) chooses between them. */
-interface MemberSource {
-  /** Members (active or removed) of these ID numbers, anywhere. */
-  lookup(idNumbers: readonly string[]): Promise<Holder[]>;
-  /** Active members of these ID numbers, anywhere. */
-  active(idNumbers: readonly string[]): Promise<Holder[]>;
-  /** Members with an ID number in households of the village range (everywhere for null). */
-  count(range: readonly [string, string] | null): Promise<number>;
-  scan(range: readonly [string, string] | null, into: MemberIndex): Promise<void>;
-}
-
-/** Files smaller than this look their members up per chunk, whatever the region's size. */
-const INDEX_MIN_ROWS = 10_000;
 /**
- * A file expected to have at least a quarter as many rows as the region has members reads them
- * all into memory: one sequential scan costs about what four lookups of one ID number do.
+ * Runs a load's transaction. On SQLite its foreign-key checks are off for it: every fact's
+ * member and household were read in this same transaction (SQLite has one writer, and members
+ * are never deleted) and its load was inserted in it, so the checks cannot fail, and they cost
+ * about as much as the rest of the insert (three parent lookups per fact; docs/benchmarks.md).
+ * The pragma applies to the connection and only outside a transaction, so the connection is
+ * held from before BEGIN until after the checks are back on: nothing else runs without them.
  */
-const INDEX_SHARE = 4;
-
-/**
- * Members of a region in memory, by ID number, as parallel arrays (no object per member until
- * one is matched); members sharing an ID number (one active, others removed) are chained.
- */
-export class MemberIndex {
-  private readonly first = new Map<string, number>();
-  private readonly next: number[] = [];
-  private readonly ids: number[] = [];
-  private readonly households: number[] = [];
-  private readonly names: string[] = [];
-  private readonly active: boolean[] = [];
-  private readonly villages: string[] = [];
-  private readonly idNumbers: string[] = [];
-  private readonly interned = new Map<string, string>();
-
-  get size(): number {
-    return this.ids.length;
-  }
-
-  add(
-    idNumber: string,
-    id: number,
-    householdId: number,
-    name: string,
-    status: string,
-    village: string,
-  ): void {
-    const at = this.ids.length;
-    let v = this.interned.get(village);
-    if (v === undefined) {
-      v = village;
-      this.interned.set(village, village);
+export async function loadTransaction<T>(
+  db: Kysely<DB>,
+  engine: Engine,
+  work: (trx: Kysely<DB>) => Promise<T>,
+): Promise<T> {
+  const raw = engine === "sqlite" ? sqliteHandle(db) : undefined;
+  if (!raw) return db.transaction().execute(work);
+  return db.connection().execute(async (conn) => {
+    raw.pragma("foreign_keys = OFF");
+    try {
+      return await conn.transaction().execute(work);
+    } finally {
+      raw.pragma("foreign_keys = ON");
     }
-    this.ids.push(id);
-    this.households.push(householdId);
-    this.names.push(name);
-    this.active.push(status === "active");
-    this.villages.push(v);
-    this.idNumbers.push(idNumber);
-    const head = this.first.get(idNumber);
-    this.next.push(head ?? -1);
-    this.first.set(idNumber, at);
-  }
-
-  /** The members of an ID number (empty when none). */
-  holders(idNumber: string): Holder[] {
-    const out: Holder[] = [];
-    for (let at = this.first.get(idNumber) ?? -1; at >= 0; at = this.next[at]!)
-      out.push({
-        id: this.ids[at]!,
-        household_id: this.households[at]!,
-        id_number: this.idNumbers[at]!,
-        name: this.names[at]!,
-        status: this.active[at] ? "active" : "removed",
-        village_code: this.villages[at]!,
-      });
-    return out;
-  }
+  });
 }
 
 /**
- * Holders of ID numbers, per chunk from the database or, once a large file is seen, from the
- * region's members in memory; an ID number whose members in the region are all removed is
- * still checked for an active member elsewhere (which keeps the row unmatched).
+ * The SQLite file a load's worker thread may match on (feeds.worker.ts), or undefined. Only a
+ * file in WAL mode, where another connection may read while this one writes (connect() sets it;
+ * a file system without shared memory would not have it); and only for a feed without current
+ * facts, whose rows are all written: with facts to compare (the same file again, a correction)
+ * rows are mostly left as they are, and the writing thread, with little to write, compares them
+ * while the worker reads on.
  */
-function holdersFinder(source: MemberSource, range: readonly [string, string] | null) {
-  let index: MemberIndex | null | undefined;
-  return async (idNumbers: readonly string[], rowsExpected: number) => {
-    if (index === undefined && rowsExpected >= INDEX_MIN_ROWS) {
-      const members = await source.count(range);
-      if (rowsExpected * INDEX_SHARE >= members) {
-        index = new MemberIndex();
-        await source.scan(range, index);
-      } else index = null;
-    }
-    if (!index) return byIdNumber(await source.lookup(idNumbers));
-    const out = new Map<string, Holder[]>();
-    const onlyRemoved: string[] = [];
-    for (const id of idNumbers) {
-      const found = index.holders(id);
-      if (found.length === 0) continue;
-      out.set(id, found);
-      if (range && !found.some((h) => h.status === "active")) onlyRemoved.push(id);
-    }
-    if (onlyRemoved.length > 0)
-      for (const h of await source.active(onlyRemoved)) out.get(h.id_number)!.push(h);
-    return out;
-  };
+export function workerMatchPath(db: Kysely<DB>, engine: Engine, feedType: string) {
+  const raw = engine === "sqlite" ? sqliteHandle(db) : undefined;
+  if (!raw || raw.memory || raw.pragma("journal_mode", { simple: true }) !== "wal") return;
+  const current = raw
+    .prepare("select 1 from facts where feed_type = ? and superseded_at is null limit 1")
+    .get(feedType);
+  return current ? undefined : raw.name;
 }
 
 /** The store for a load in the transaction `trx` of the database `root` (as the service holds it). */
@@ -202,13 +116,6 @@ export async function factStore(
   return { ...store, currentFacts: async () => new Map() };
 }
 
-const HOLDER_COLUMNS = `m.id, m.household_id, m.id_number, m.name, m.status, h.village_code`;
-/** The members of a village range (all for null), for `MemberIndex`, in its argument order. */
-const scanSql = (range: readonly [string, string] | null, p: (n: number) => string) =>
-  `select m.id_number, m.id, m.household_id, m.name, m.status, h.village_code from members m join households h on h.id = m.household_id where m.id_number is not null${range ? ` and h.village_code >= ${p(1)} and h.village_code < ${p(2)}` : ""}`;
-const countSql = (range: readonly [string, string] | null, p: (n: number) => string) =>
-  `select count(*) as n from members m join households h on h.id = m.household_id where m.id_number is not null${range ? ` and h.village_code >= ${p(1)} and h.village_code < ${p(2)}` : ""}`;
-const CURRENT_COLUMNS = `id, row_key, member_id, vals, effective_from, effective_to, village_code`;
 const ROW_COLUMNS = [
   "load_id",
   "row_number",
@@ -237,46 +144,53 @@ const FACT_COLUMNS = [
   "created_at",
 ] as const;
 
-type Value = string | number | null;
-
-const rowValues = (r: UnmatchedRow, load: LoadContext): Value[] => [
-  load.loadId,
-  r.row.row,
-  r.outcome,
-  r.reason,
-  r.row.idNumber,
-  r.row.name,
-  r.village,
-  r.row.vals,
-];
-
-const factValues = (f: NewFact, load: LoadContext): Value[] => [
-  load.feedType,
-  f.row.key,
-  f.row.idNumber,
-  f.holder.id,
-  f.holder.household_id,
-  f.holder.village_code,
-  f.row.from,
-  f.row.to,
-  f.row.period,
-  f.row.vals,
-  load.loadId,
-  load.fileHash,
-  load.fileName,
-  f.row.row,
-  load.at,
-];
-
-function byIdNumber(holders: readonly Holder[]): Map<string, Holder[]> {
-  const out = new Map<string, Holder[]>();
-  for (const h of holders) {
-    const list = out.get(h.id_number);
-    if (list) list.push(h);
-    else out.set(h.id_number, [h]);
-  }
-  return out;
+/** Writes row `i` of `src` (`Decision.rows`) into `into` from `at`, in ROW_COLUMNS order. */
+function putRow(into: Value[], at: number, src: readonly Value[], i: number, load: LoadContext) {
+  const r = i * ROW_FIELDS_UNMATCHED;
+  into[at] = load.loadId;
+  into[at + 1] = src[r]!; // row
+  into[at + 2] = src[r + 1]!; // outcome
+  into[at + 3] = src[r + 2]!; // reason
+  into[at + 4] = src[r + 3]!; // id_number
+  into[at + 5] = src[r + 4]!; // name
+  into[at + 6] = src[r + 5]!; // village_code
+  into[at + 7] = src[r + 6]!; // vals
 }
+
+/** Writes fact `i` of `src` (`Decision.facts`) into `into` from `at`, in FACT_COLUMNS order. */
+function putFact(into: Value[], at: number, src: readonly Value[], i: number, load: LoadContext) {
+  const f = i * FACT_FIELDS;
+  into[at] = load.feedType;
+  into[at + 1] = src[f]!; // row_key
+  into[at + 2] = src[f + 1]!; // id_number
+  into[at + 3] = src[f + 2]!; // member_id
+  into[at + 4] = src[f + 3]!; // household_id
+  into[at + 5] = src[f + 4]!; // village_code
+  into[at + 6] = src[f + 5]!; // effective_from
+  into[at + 7] = src[f + 6]!; // effective_to
+  into[at + 8] = src[f + 7]!; // period
+  into[at + 9] = src[f + 8]!; // vals
+  into[at + 10] = load.loadId;
+  into[at + 11] = load.fileHash;
+  into[at + 12] = load.fileName;
+  into[at + 13] = src[f + 9]!; // row_number
+  into[at + 14] = load.at;
+}
+
+/** The current fact that fact `i` of `src` replaces, or null. */
+const replaces = (src: readonly Value[], i: number) => src[i * FACT_FIELDS + 10] as number | null;
+
+const rowValues = (src: readonly Value[], i: number, load: LoadContext): Value[] => {
+  const out: Value[] = new Array(ROW_COLUMNS.length);
+  putRow(out, 0, src, i, load);
+  return out;
+};
+
+const factValues = (src: readonly Value[], i: number, load: LoadContext): Value[] => {
+  const out: Value[] = new Array(FACT_COLUMNS.length);
+  putFact(out, 0, src, i, load);
+  return out;
+};
 
 // ─── SQLite ─────────────────────────────────────────────────────────────────────
 
@@ -290,75 +204,38 @@ function sqliteStore(
 ): FactStore | undefined {
   const raw = sqliteHandle(root);
   if (!raw) return undefined;
-  const prepared = new Map<string, BetterSqlite3.Statement>();
-  const statement = (text: string) => {
-    let s = prepared.get(text);
-    if (!s) {
-      s = raw.prepare(text);
-      prepared.set(text, s);
-    }
-    return s;
-  };
-  const holders = statement(
-    `select ${HOLDER_COLUMNS} from members m join households h on h.id = m.household_id where m.id_number = ?`,
-  );
-  const current = statement(
-    `select ${CURRENT_COLUMNS} from facts where feed_type = ? and row_key = ? and superseded_at is null`,
-  );
+  const statement = statements(raw);
   const end = statement(
     "update facts set superseded_at = ?, superseded_load = ?, superseded_by = null where id = ?",
   );
   const link = statement("update facts set superseded_by = ? where id = ?");
-  const args = range ? [...range] : [];
-  const members: MemberSource = {
-    async lookup(idNumbers) {
-      const out: Holder[] = [];
-      for (const id of idNumbers) for (const h of holders.all(id) as Holder[]) out.push(h);
-      return out;
-    },
-    async active(idNumbers) {
-      const active = statement(
-        `select ${HOLDER_COLUMNS} from members m join households h on h.id = m.household_id where m.id_number = ? and m.status = 'active'`,
-      );
-      const out: Holder[] = [];
-      for (const id of idNumbers) for (const h of active.all(id) as Holder[]) out.push(h);
-      return out;
-    },
-    async count(range) {
-      return Number(
-        statement(countSql(range, () => "?"))
-          .pluck()
-          .get(...args),
-      );
-    },
-    async scan(range, into) {
-      const rows = statement(scanSql(range, () => "?"))
-        .raw()
-        .iterate(...args) as IterableIterator<[string, number, number, string, string, string]>;
-      for (const r of rows) into.add(r[0], r[1], r[2], r[3], r[4], r[5]);
-    },
-  };
+  const lookups = sqliteLookups(statement, load.feedType, range);
   return {
-    holdersOf: holdersFinder(members, range),
-    async currentFacts(keys) {
-      const out = new Map<string, CurrentFact>();
-      for (const key of keys) {
-        const fact = current.get(load.feedType, key) as CurrentFact | undefined;
-        if (fact) out.set(key, fact);
-      }
-      return out;
-    },
+    ...lookups,
     async insertRows(rows) {
+      // One prepared INSERT per row, its parameters in one reused array. (Multi-row INSERTs
+      // of 50 rows measured the same: better-sqlite3's per-call cost is small next to SQLite's.)
       const insert = statement(insertSql("feed_rows", ROW_COLUMNS));
-      for (const r of rows) insert.run(rowValues(r, load));
+      const params: Value[] = new Array(ROW_COLUMNS.length);
+      for (let i = 0; i < rows.length / ROW_FIELDS_UNMATCHED; i++) {
+        putRow(params, 0, rows, i, load);
+        insert.run(params);
+      }
     },
     async writeFacts(facts) {
       const insert = statement(insertSql("facts", FACT_COLUMNS));
-      for (const f of facts) {
-        // The replaced fact ends first, so that the unique current key holds for the new one.
-        if (f.replaces !== null) end.run(load.at, load.loadId, f.replaces);
-        const id = insert.run(factValues(f, load)).lastInsertRowid;
-        if (f.replaces !== null) link.run(id, f.replaces);
+      const params: Value[] = new Array(FACT_COLUMNS.length);
+      for (let i = 0; i < facts.length / FACT_FIELDS; i++) {
+        const old = replaces(facts, i);
+        putFact(params, 0, facts, i, load);
+        if (old === null) {
+          insert.run(params);
+          continue;
+        }
+        // The replaced fact ends first, so that the unique current key holds for the new one,
+        // whose id links it.
+        end.run(load.at, load.loadId, old);
+        link.run(insert.run(params).lastInsertRowid, old);
       }
     },
     async endFacts(ids) {
@@ -450,24 +327,22 @@ async function postgresStore(
     },
     async insertRows(rows) {
       if (rows.length === 0) return;
-      await copyInto(
-        trx,
-        "feed_rows",
-        ROW_COLUMNS,
-        rows.map((r) => copyLine(rowValues(r, load))),
-      );
+      const lines: string[] = [];
+      for (let i = 0; i < rows.length / ROW_FIELDS_UNMATCHED; i++)
+        lines.push(copyLine(rowValues(rows, i, load)));
+      await copyInto(trx, "feed_rows", ROW_COLUMNS, lines);
     },
     async writeFacts(facts) {
       if (facts.length === 0) return;
       const replaced: number[] = [];
-      for (const f of facts) if (f.replaces !== null) replaced.push(f.replaces);
+      const lines: string[] = [];
+      for (let i = 0; i < facts.length / FACT_FIELDS; i++) {
+        const old = replaces(facts, i);
+        if (old !== null) replaced.push(old);
+        lines.push(copyLine(factValues(facts, i, load)));
+      }
       await end(replaced);
-      await copyInto(
-        trx,
-        "facts",
-        FACT_COLUMNS,
-        facts.map((f) => copyLine(factValues(f, load))),
-      );
+      await copyInto(trx, "facts", FACT_COLUMNS, lines);
       if (replaced.length > 0)
         await sql`update facts o set superseded_by = n.id from facts n where o.id = any(${replaced}::bigint[]) and n.feed_type = o.feed_type and n.row_key = o.row_key and n.superseded_at is null and n.load_id = ${load.loadId}`.execute(
           trx,
@@ -490,51 +365,65 @@ function kyselyStore(trx: Kysely<DB>, load: LoadContext): FactStore {
       return new Map((await repo.currentFacts(load.feedType, keys)).map((f) => [f.row_key, f]));
     },
     async insertRows(rows) {
-      await repo.insertRows(
-        rows.map((r) => ({
-          load_id: load.loadId,
-          row_number: r.row.row,
-          outcome: r.outcome,
-          reason: r.reason,
-          id_number: r.row.idNumber,
-          name: r.row.name,
-          village_code: r.village,
-          vals: r.row.vals,
-        })),
-      );
+      const out = [];
+      for (let i = 0; i < rows.length / ROW_FIELDS_UNMATCHED; i++) {
+        const [load_id, row_number, outcome, reason, id_number, name, village_code, vals] =
+          rowValues(rows, i, load);
+        out.push({
+          load_id: load_id as number,
+          row_number: row_number as number,
+          outcome: outcome as "unmatched" | "ambiguous",
+          reason: reason as string,
+          id_number: id_number as string,
+          name: name as string | null,
+          village_code: village_code as string | null,
+          vals: vals as string,
+        });
+      }
+      await repo.insertRows(out);
     },
     async writeFacts(facts) {
-      const replaced = facts.filter((f) => f.replaces !== null);
+      const n = facts.length / FACT_FIELDS;
+      const replaced: number[] = [];
+      const rows = [];
+      for (let i = 0; i < n; i++) {
+        const old = replaces(facts, i);
+        if (old !== null) replaced.push(old);
+        const v = factValues(facts, i, load);
+        rows.push({
+          feed_type: v[0] as string,
+          row_key: v[1] as string,
+          id_number: v[2] as string,
+          member_id: v[3] as number,
+          household_id: v[4] as number,
+          village_code: v[5] as string,
+          effective_from: v[6] as string,
+          effective_to: v[7] as string | null,
+          period: v[8] as string | null,
+          vals: v[9] as string,
+          load_id: v[10] as number,
+          file_hash: v[11] as string,
+          file_name: v[12] as string,
+          row_number: v[13] as number,
+          created_at: v[14] as string,
+          superseded_by: null,
+          superseded_load: null,
+          superseded_at: null,
+        });
+      }
       await repo.supersede(
-        replaced.map((f) => ({ id: f.replaces!, by: null })),
+        replaced.map((id) => ({ id, by: null })),
         load.loadId,
         load.at,
       );
-      const rows = facts.map((f) => ({
-        feed_type: load.feedType,
-        row_key: f.row.key,
-        id_number: f.row.idNumber,
-        member_id: f.holder.id,
-        household_id: f.holder.household_id,
-        village_code: f.holder.village_code,
-        effective_from: f.row.from,
-        effective_to: f.row.to,
-        period: f.row.period,
-        vals: f.row.vals,
-        load_id: load.loadId,
-        file_hash: load.fileHash,
-        file_name: load.fileName,
-        row_number: f.row.row,
-        created_at: load.at,
-        superseded_by: null,
-        superseded_load: null,
-        superseded_at: null,
-      }));
       if (replaced.length === 0) return repo.insertFactsQuietly(rows);
       const ids = await repo.insertFacts(rows);
-      await repo.setReplacement(
-        facts.flatMap((f, i) => (f.replaces === null ? [] : [{ old: f.replaces, by: ids[i]! }])),
-      );
+      const pairs: { old: number; by: number }[] = [];
+      for (let i = 0; i < n; i++) {
+        const old = replaces(facts, i);
+        if (old !== null) pairs.push({ old, by: ids[i]! });
+      }
+      await repo.setReplacement(pairs);
     },
     async endFacts(ids) {
       await repo.supersede(

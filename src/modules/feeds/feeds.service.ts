@@ -8,7 +8,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { Readable } from "node:stream";
@@ -19,24 +19,20 @@ import { conflict, invalid, notAllowed, notFound } from "../../core/errors.ts";
 import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
-import { type Actor, assertCan, assertFeedAllowed, inScope, scopeRange } from "../auth/index.ts";
-import { type FileFormat, openTable } from "../exchange/index.ts";
+import { type Actor, assertCan, assertFeedAllowed, scopeRange } from "../auth/index.ts";
+import type { FileFormat } from "../exchange/index.ts";
 import type { FeedDef, PolicyService } from "../policy/index.ts";
-import {
-  bindFeedHeaders,
-  type FeedProblem,
-  type FeedRow,
-  feedHeaderRule,
-  parseFeedRow,
-} from "./feed.format.ts";
-import { factStore, type NewFact, type UnmatchedRow } from "./feeds.bulk.ts";
+import { bindFeedHeaders, type FeedProblem, type FeedRow } from "./feed.format.ts";
+import { factStore, loadTransaction, workerMatchPath } from "./feeds.bulk.ts";
+import { type Decision, decide, FACT_FIELDS, type MatchScope } from "./feeds.match.ts";
+import { batchRow, openFeedFile, openFeedFileInWorker, ROW_FIELDS } from "./feeds.reader.ts";
 import {
   type ComparisonReport,
   comparisonReport,
   writeReportXlsx,
   writeTemplateXlsx,
 } from "./feeds.report.ts";
-import { createFeedsRepository, type Holder } from "./feeds.repository.ts";
+import { createFeedsRepository } from "./feeds.repository.ts";
 import { withdrawFacts } from "./feeds.withdraw.ts";
 
 export interface FeedsDeps {
@@ -46,6 +42,11 @@ export interface FeedsDeps {
   policies: PolicyService;
   /** Where uploads are kept while they load (default: the system temp folder). */
   workDir?: string;
+  /**
+   * Files of at least this many bytes are read in a worker thread (default 4 MB; 0 for every
+   * file, Infinity for none).
+   */
+  workerMinBytes?: number;
 }
 
 /** What withdrawing a load did. */
@@ -100,41 +101,13 @@ export interface FeedLoadReport {
   errors: FeedProblem[];
 }
 
-/** Why a row was not linked to a member. */
-export type NoMatchReason = "member_not_found" | "several_households" | "name_mismatch";
-
-type Match =
-  | { kind: "matched"; holder: Holder }
-  | { kind: "unmatched" | "ambiguous"; reason: NoMatchReason; village: string | null };
-
-/** Rows matched and written per round trip. */
-const CHUNK = 2000;
+/**
+ * Files of at least this size are read and checked in a worker thread while the loading thread
+ * matches and writes (about 40,000 rows of a medical CSV); smaller ones are not worth a thread.
+ */
+const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 
 class Rollback extends Error {}
-
-const sameName = (a: string, b: string) => a.replace(/\s+/g, "") === b.replace(/\s+/g, "");
-
-/** Links a row to a member: the active holder of its ID number, else a removed one. */
-export function matchRow(row: FeedRow, holders: readonly Holder[], actor: Actor): Match {
-  const active = holders.find((h) => h.status === "active");
-  let holder: Holder | undefined;
-  if (active) {
-    // A person registered elsewhere is, for this user, not in the registry.
-    if (!inScope(actor, active.village_code))
-      return { kind: "unmatched", reason: "member_not_found", village: null };
-    holder = active;
-  } else {
-    const removed = holders.filter((h) => inScope(actor, h.village_code));
-    const households = new Set(removed.map((h) => h.household_id));
-    if (households.size > 1)
-      return { kind: "ambiguous", reason: "several_households", village: removed[0]!.village_code };
-    holder = removed.sort((a, b) => b.id - a.id)[0];
-  }
-  if (!holder) return { kind: "unmatched", reason: "member_not_found", village: null };
-  if (row.name !== null && !sameName(row.name, holder.name))
-    return { kind: "ambiguous", reason: "name_mismatch", village: holder.village_code };
-  return { kind: "matched", holder };
-}
 
 async function fileHash(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -385,18 +358,29 @@ export function createFeedsService(deps: FeedsDeps) {
       const at = now().toISOString();
       const today = chinaDate(now());
       const file = options.fileName ?? basename(path);
-      const hash = await fileHash(path);
       const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
+      const request = { path, feedType, def, today };
+      const size = (await stat(path).catch(() => null))?.size ?? 0;
+      // The worker starts (a few hundred ms) while this thread hashes the file; where it can, it
+      // also matches, on a connection of its own, and this thread only writes.
+      const sqlitePath = workerMatchPath(db, deps.engine, feedType);
+      const match = sqlitePath ? { sqlitePath, actor, range } : undefined;
+      const inWorker =
+        size >= (deps.workerMinBytes ?? WORKER_MIN_BYTES)
+          ? openFeedFileInWorker(request, match ? { match } : {})
+          : null;
+      const hash = await fileHash(path).catch((e: unknown) => {
+        void inWorker?.then(
+          (f) => f?.close(),
+          () => {},
+        );
+        throw e;
+      });
       let rowsRead = 0;
       let fraction = 0;
       /** The file's rows, estimated from the share of its bytes read so far. */
       const rowsExpected = () => (fraction > 0 ? Math.round(rowsRead / fraction) : rowsRead);
-      const table = await openTable(path, feedHeaderRule(feedType, def), {
-        onBytes: (read, total) => {
-          fraction = total ? read / total : 1;
-          options.onProgress?.({ phase: "reading", fraction, rows: rowsRead });
-        },
-      });
+      const table = (await inWorker) ?? (await openFeedFile(request));
       const report: FeedLoadReport = {
         loadId: null,
         feedType,
@@ -415,184 +399,125 @@ export function createFeedsService(deps: FeedsDeps) {
         errors: [],
       };
       try {
-        const { columns, missing } = bindFeedHeaders(def, table.headers);
-        if (missing.length > 0)
-          throw invalid(
-            `文件缺少必填列：${missing.map((c) => `“${c.header}”`).join("、")}（第 ${table.headerRow} 行为表头）`,
-            { code: "columns_missing", detail: { columns: missing.map((c) => c.header) } },
-          );
+        const { columns } = bindFeedHeaders(def, table.headers);
         const previous = await db
           .selectFrom("feed_loads")
           .select("id")
           .where("feed_type", "=", feedType)
           .where("file_hash", "=", hash)
           .executeTakeFirst();
-        await db
-          .transaction()
-          .execute(async (trx) => {
-            const repo = createFeedsRepository(trx);
-            const loadId = await repo.insertLoad({
-              feed_type: feedType,
-              file_hash: hash,
-              file_name: file,
-              format: table.format,
-              policy_id: policyId,
-              region_code: actor.regionCode,
-              actor_id: actor.id,
-              actor_name: actor.username,
-              loaded_at: at,
-              rows: 0,
-              matched: 0,
-              unmatched: 0,
-              ambiguous: 0,
-              created: 0,
-              unchanged: 0,
-              superseded: 0,
-            });
-            const store = await factStore(
-              db,
-              trx,
-              deps.engine,
-              {
-                feedType,
-                loadId,
-                fileHash: hash,
-                fileName: file,
-                at,
-              },
-              range,
-            );
-            const firstRowOfKey = new Map<string, number>();
-            /** Current facts this load leaves as they are (for feeds with a period). */
-            const unchanged = new Set<number>();
-            const periods = new Set<string>();
-            let chunk: FeedRow[] = [];
-
-            const flush = async () => {
-              if (chunk.length === 0) return;
-              const rows = chunk;
-              chunk = [];
-              const ids = new Set<string>();
-              for (const r of rows) ids.add(r.idNumber);
-              const holders = await store.holdersOf([...ids], rowsExpected());
-              const matched: FeedRow[] = [];
-              const matchedHolders: Holder[] = [];
-              const others: UnmatchedRow[] = [];
-              for (const row of rows) {
-                const m = matchRow(row, holders.get(row.idNumber) ?? [], actor);
-                if (m.kind === "matched") {
-                  matched.push(row);
-                  matchedHolders.push(m.holder);
-                  continue;
-                }
-                report[m.kind]++;
-                others.push({ row, outcome: m.kind, reason: m.reason, village: m.village });
-              }
-              await store.insertRows(others);
-              const current = await store.currentFacts(matched.map((r) => r.key));
-              const creates: NewFact[] = [];
-              for (let i = 0; i < matched.length; i++) {
-                const row = matched[i]!;
-                const holder = matchedHolders[i]!;
-                const old = current.get(row.key);
-                if (
-                  old &&
-                  range &&
-                  !(old.village_code >= range[0] && old.village_code < range[1])
-                ) {
-                  report.errors.push({
-                    row: row.row,
-                    column: columns.find((c) => c.column.key === def.key[0])!.header,
-                    code: "key_out_of_scope",
-                    message:
-                      "该行的记录此前已登记在您管辖范围以外的户下，不能由本次上传更正，请联系上级部门",
-                  });
-                  report.rejected++;
-                  continue;
-                }
-                report.matched++;
-                if (
-                  old &&
-                  old.member_id === holder.id &&
-                  old.vals === row.vals &&
-                  old.effective_from === row.from &&
-                  old.effective_to === row.to
-                ) {
-                  report.facts.unchanged++;
-                  if (def.period) unchanged.add(old.id);
-                  continue;
-                }
-                creates.push({ row, holder, replaces: old ? old.id : null });
-                if (old) report.facts.superseded++;
-              }
-              await store.writeFacts(creates);
-              report.facts.created += creates.length;
-            };
-
-            for await (const sheetRow of table.rows) {
-              rowsRead++;
-              report.rows++;
-              const parsed = parseFeedRow(def, columns, sheetRow, today);
-              if ("problems" in parsed) {
-                report.rejected++;
-                report.errors.push(...parsed.problems);
-                continue;
-              }
-              const row = parsed.ok;
-              const first = firstOfKey(firstRowOfKey, row);
-              if (first !== null) {
-                report.rejected++;
-                report.errors.push({
-                  row: row.row,
-                  column: columns.find((c) => c.column.key === def.key.at(-1))!.header,
-                  code: "duplicate_row_key",
-                  message: `与第 ${first} 行重复：${def.key
-                    .map((k) => def.columns.find((c) => c.key === k)!.header)
-                    .join("、")}相同的记录只能有一行`,
-                });
-                continue;
-              }
-              if (row.period) periods.add(row.period);
-              // Once a row is refused nothing will be written: the rest is only checked.
-              if (report.rejected > 0) continue;
-              chunk.push(row);
-              if (chunk.length >= CHUNK) await flush();
-            }
-            if (report.rejected > 0) throw new Rollback();
-            await flush();
-            if (periods.size > 0) {
-              // The period's current facts this load neither kept nor created are no longer listed.
-              const stale = (await repo.currentOfPeriods(feedType, [...periods], range))
-                .filter((f) => f.load_id !== loadId && !unchanged.has(f.id))
-                .map((f) => f.id);
-              await store.endFacts(stale);
-              report.facts.superseded += stale.length;
-            }
-            const nothingNew = report.facts.created === 0 && report.facts.superseded === 0;
-            if (options.dryRun || (nothingNew && previous)) throw new Rollback();
-            await trx
-              .updateTable("feed_loads")
-              .set({
-                rows: report.rows,
-                matched: report.matched,
-                unmatched: report.unmatched,
-                ambiguous: report.ambiguous,
-                ...report.facts,
-              })
-              .where("id", "=", loadId)
-              .execute();
-            await audit(trx, actor, at, "feed.load", {
-              targetType: "feed_load",
-              targetId: String(loadId),
-              ...(actor.regionCode ? { regionCode: actor.regionCode } : {}),
-              detail: { feedType, file, hash, rows: report.rows, facts: report.facts },
-            });
-            report.loadId = loadId;
-            report.committed = true;
-          })
-          .catch((e: unknown) => {
-            if (!(e instanceof Rollback)) throw e;
+        await loadTransaction(db, deps.engine, async (trx) => {
+          const repo = createFeedsRepository(trx);
+          const loadId = await repo.insertLoad({
+            feed_type: feedType,
+            file_hash: hash,
+            file_name: file,
+            format: table.format,
+            policy_id: policyId,
+            region_code: actor.regionCode,
+            actor_id: actor.id,
+            actor_name: actor.username,
+            loaded_at: at,
+            rows: 0,
+            matched: 0,
+            unmatched: 0,
+            ambiguous: 0,
+            created: 0,
+            unchanged: 0,
+            superseded: 0,
           });
+          const store = await factStore(
+            db,
+            trx,
+            deps.engine,
+            {
+              feedType,
+              loadId,
+              fileHash: hash,
+              fileName: file,
+              at,
+            },
+            range,
+          );
+          // The load's record is written: this transaction holds the write lock.
+          table.startMatching();
+          /** Current facts this load leaves as they are (for feeds with a period). */
+          const unchanged = new Set<number>();
+          const periods = new Set<string>();
+
+          const scope: MatchScope = {
+            actor,
+            range,
+            def,
+            keyHeader: columns.find((c) => c.column.key === def.key[0])!.header,
+          };
+          const apply = async (d: Decision) => {
+            report.matched += d.matched;
+            report.unmatched += d.unmatched;
+            report.ambiguous += d.ambiguous;
+            report.rejected += d.rejected;
+            report.facts.unchanged += d.unchanged;
+            report.facts.superseded += d.superseded;
+            report.facts.created += d.facts.length / FACT_FIELDS;
+            for (const e of d.errors) report.errors.push(e);
+            for (const id of d.kept) unchanged.add(id);
+            await store.insertRows(d.rows);
+            await store.writeFacts(d.facts);
+          };
+
+          for await (const batch of table.batches) {
+            rowsRead += batch.read;
+            report.rows += batch.read;
+            report.rejected += batch.rejected;
+            for (const p of batch.problems) report.errors.push(p);
+            if (batch.fraction > fraction) {
+              fraction = batch.fraction;
+              options.onProgress?.({ phase: "reading", fraction, rows: rowsRead });
+            }
+            // Once a row is refused nothing will be written: the rest is only checked.
+            if (report.rejected > 0) continue;
+            for (const p of batch.periods) periods.add(p);
+            if (batch.decision) {
+              await apply(batch.decision);
+              continue;
+            }
+            const rows: FeedRow[] = new Array(batch.rows.length / ROW_FIELDS);
+            for (let i = 0; i < rows.length; i++) rows[i] = batchRow(batch.rows, i);
+            if (rows.length > 0) await apply(await decide(rows, store, scope, rowsExpected()));
+          }
+          if (report.rejected > 0) throw new Rollback();
+          if (periods.size > 0) {
+            // The period's current facts this load neither kept nor created are no longer listed.
+            const stale = (await repo.currentOfPeriods(feedType, [...periods], range))
+              .filter((f) => f.load_id !== loadId && !unchanged.has(f.id))
+              .map((f) => f.id);
+            await store.endFacts(stale);
+            report.facts.superseded += stale.length;
+          }
+          const nothingNew = report.facts.created === 0 && report.facts.superseded === 0;
+          if (options.dryRun || (nothingNew && previous)) throw new Rollback();
+          await trx
+            .updateTable("feed_loads")
+            .set({
+              rows: report.rows,
+              matched: report.matched,
+              unmatched: report.unmatched,
+              ambiguous: report.ambiguous,
+              ...report.facts,
+            })
+            .where("id", "=", loadId)
+            .execute();
+          await audit(trx, actor, at, "feed.load", {
+            targetType: "feed_load",
+            targetId: String(loadId),
+            ...(actor.regionCode ? { regionCode: actor.regionCode } : {}),
+            detail: { feedType, file, hash, rows: report.rows, facts: report.facts },
+          });
+          report.loadId = loadId;
+          report.committed = true;
+        }).catch((e: unknown) => {
+          if (!(e instanceof Rollback)) throw e;
+        });
       } finally {
         table.close();
       }
@@ -610,13 +535,6 @@ export function createFeedsService(deps: FeedsDeps) {
     },
   };
   return service;
-}
-
-function firstOfKey(seen: Map<string, number>, row: FeedRow): number | null {
-  const first = seen.get(row.key);
-  if (first !== undefined) return first;
-  seen.set(row.key, row.row);
-  return null;
 }
 
 export type FeedsService = ReturnType<typeof createFeedsService>;

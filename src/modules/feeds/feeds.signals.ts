@@ -55,7 +55,7 @@ export interface SignalRefreshDeps {
 type Options = FeedLoadOptions & { onSignals?: (p: SignalRefreshProgress) => void };
 
 /** The households whose facts a load created or superseded. */
-async function touchedBy(db: Kysely<DB>, loadId: number) {
+export async function touchedBy(db: Kysely<DB>, loadId: number) {
   const rows = await db
     .selectFrom("facts")
     .select(["household_id", "village_code"])

@@ -1,0 +1,169 @@
+/**
+ * What a chunk of valid rows becomes: each row matched to a member (or kept as unmatched or
+ * ambiguous) and compared with the current fact of its key (created, unchanged, superseding
+ * it, or refused when that fact lies outside the loader's scope). Nothing is written here: the
+ * decision is plain data (flat arrays), written by the load's store (feeds.bulk.ts) — in the
+ * loading thread, or, for a large SQLite load, decided in the reader's worker thread
+ * (feeds.worker.ts) and only written in the loading one.
+ */
+// Not through the auth index, for the worker thread, which should not load the module's HTTP
+// side to start.
+import { inScope } from "../auth/auth.policy.ts";
+import type { Actor } from "../auth/index.ts";
+import type { FeedDef } from "../policy/index.ts";
+import type { FeedProblem, FeedRow } from "./feed.format.ts";
+import type { CurrentFact, Holder } from "./feeds.repository.ts";
+
+/** A value of a fact or row as written. */
+export type Value = string | number | null;
+
+/**
+ * Fields per fact in `Decision.facts`: key, idNumber, memberId, householdId, village, from, to,
+ * period, vals, row, replaces (the current fact it supersedes, or null).
+ */
+export const FACT_FIELDS = 11;
+/** Fields per row in `Decision.rows`: row, outcome, reason, idNumber, name, village, vals. */
+export const ROW_FIELDS_UNMATCHED = 7;
+
+export interface Decision {
+  /** Facts to create, `FACT_FIELDS` each. */
+  facts: Value[];
+  /** Rows that matched no one (or several households), `ROW_FIELDS_UNMATCHED` each. */
+  rows: Value[];
+  matched: number;
+  unmatched: number;
+  ambiguous: number;
+  /** Rows refused (their key's current fact is outside the loader's scope). */
+  rejected: number;
+  unchanged: number;
+  superseded: number;
+  errors: FeedProblem[];
+  /** Current facts the rows leave as they are (kept for feeds with a period only). */
+  kept: number[];
+}
+
+/** How a chunk finds its members and current facts (the load's store, or the worker's reader). */
+export interface MatchLookups {
+  holdersOf(idNumbers: readonly string[], rowsExpected: number): Promise<Map<string, Holder[]>>;
+  currentFacts(keys: readonly string[]): Promise<Map<string, CurrentFact>>;
+}
+
+/** Who loads what: the actor (scope), the village range of their scope, the feed. */
+export interface MatchScope {
+  actor: Actor;
+  range: readonly [string, string] | null;
+  def: FeedDef;
+  /** The header of the key's first column, as the file has it (for `key_out_of_scope`). */
+  keyHeader: string;
+}
+
+/** Why a row was not linked to a member. */
+export type NoMatchReason = "member_not_found" | "several_households" | "name_mismatch";
+
+type Match =
+  | { kind: "matched"; holder: Holder }
+  | { kind: "unmatched" | "ambiguous"; reason: NoMatchReason; village: string | null };
+
+const sameName = (a: string, b: string) => a.replace(/\s+/g, "") === b.replace(/\s+/g, "");
+
+/** Links a row to a member: the active holder of its ID number, else a removed one. */
+export function matchRow(row: FeedRow, holders: readonly Holder[], actor: Actor): Match {
+  const active = holders.find((h) => h.status === "active");
+  let holder: Holder | undefined;
+  if (active) {
+    // A person registered elsewhere is, for this user, not in the registry.
+    if (!inScope(actor, active.village_code))
+      return { kind: "unmatched", reason: "member_not_found", village: null };
+    holder = active;
+  } else {
+    const removed = holders.filter((h) => inScope(actor, h.village_code));
+    const households = new Set(removed.map((h) => h.household_id));
+    if (households.size > 1)
+      return { kind: "ambiguous", reason: "several_households", village: removed[0]!.village_code };
+    holder = removed.sort((a, b) => b.id - a.id)[0];
+  }
+  if (!holder) return { kind: "unmatched", reason: "member_not_found", village: null };
+  if (row.name !== null && row.name !== holder.name && !sameName(row.name, holder.name))
+    return { kind: "ambiguous", reason: "name_mismatch", village: holder.village_code };
+  return { kind: "matched", holder };
+}
+
+/** Decides what the rows (valid, keys unique in the file) become. */
+export async function decide(
+  rows: readonly FeedRow[],
+  lookups: MatchLookups,
+  scope: MatchScope,
+  rowsExpected: number,
+): Promise<Decision> {
+  const { actor, range, def } = scope;
+  const d: Decision = {
+    facts: [],
+    rows: [],
+    matched: 0,
+    unmatched: 0,
+    ambiguous: 0,
+    rejected: 0,
+    unchanged: 0,
+    superseded: 0,
+    errors: [],
+    kept: [],
+  };
+  const ids = new Set<string>();
+  for (const r of rows) ids.add(r.idNumber);
+  const holders = await lookups.holdersOf([...ids], rowsExpected);
+  const matched: FeedRow[] = [];
+  const matchedHolders: Holder[] = [];
+  for (const row of rows) {
+    const m = matchRow(row, holders.get(row.idNumber) ?? [], actor);
+    if (m.kind === "matched") {
+      matched.push(row);
+      matchedHolders.push(m.holder);
+      continue;
+    }
+    d[m.kind]++;
+    d.rows.push(row.row, m.kind, m.reason, row.idNumber, row.name, m.village, row.vals);
+  }
+  const current = await lookups.currentFacts(matched.map((r) => r.key));
+  for (let i = 0; i < matched.length; i++) {
+    const row = matched[i]!;
+    const holder = matchedHolders[i]!;
+    const old = current.get(row.key);
+    if (old && range && !(old.village_code >= range[0] && old.village_code < range[1])) {
+      d.errors.push({
+        row: row.row,
+        column: scope.keyHeader,
+        code: "key_out_of_scope",
+        message: "该行的记录此前已登记在您管辖范围以外的户下，不能由本次上传更正，请联系上级部门",
+      });
+      d.rejected++;
+      continue;
+    }
+    d.matched++;
+    if (
+      old &&
+      old.member_id === holder.id &&
+      old.vals === row.vals &&
+      old.effective_from === row.from &&
+      old.effective_to === row.to
+    ) {
+      d.unchanged++;
+      if (def.period) d.kept.push(old.id);
+      continue;
+    }
+    d.facts.push(
+      row.key,
+      row.idNumber,
+      holder.id,
+      holder.household_id,
+      holder.village_code,
+      row.from,
+      row.to,
+      row.period,
+      row.vals,
+      row.row,
+      old ? old.id : null,
+    );
+    if (old) d.superseded++;
+  }
+  return d;
+}
