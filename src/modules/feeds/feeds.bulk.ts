@@ -65,11 +65,14 @@ export async function loadTransaction<T>(
   const raw = engine === "sqlite" ? sqliteHandle(db) : undefined;
   if (!raw) return db.transaction().execute(work);
   return db.connection().execute(async (conn) => {
-    raw.pragma("foreign_keys = OFF");
+    // Through the session, not the raw handle: its first statement is what takes the writing
+    // connection (db/sqlite-driver.ts), so another request's transaction cannot be running on
+    // it between here and BEGIN.
+    await sql`pragma foreign_keys = OFF`.execute(conn);
     try {
       return await conn.transaction().execute(work);
     } finally {
-      raw.pragma("foreign_keys = ON");
+      await sql`pragma foreign_keys = ON`.execute(conn);
     }
   });
 }
