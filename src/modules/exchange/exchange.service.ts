@@ -68,7 +68,7 @@ export interface ExchangeDeps {
   importBatch?: number;
   /**
    * Whether a grouped file is read in a worker thread (national.pipeline.ts): `auto` (default,
-   * or FANGPIN_IMPORT_WORKER) for files of a few megabytes or more when a core is idle.
+   * or FANGPIN_IMPORT_WORKER) for files of a few megabytes or more unless the machine is overloaded.
    */
   importWorker?: "auto" | "always" | "never";
 }
