@@ -175,10 +175,17 @@ describe.each(engines)("backup of a %s database", (from: Engine) => {
     writeFileSync(cut, readFileSync(file).subarray(0, Math.floor(readFileSync(file).length / 2)));
     const foreign = join(dir, `${from}-foreign.fpbak`);
     writeFileSync(foreign, gzipSync('{"hello":"world"}\n'));
+    const badHeader = join(dir, `${from}-bad-header.fpbak`);
+    const header = { ...JSON.parse(lines[0]!), migrations: "all" };
+    writeFileSync(
+      badHeader,
+      gzipSync(`${[JSON.stringify(header), ...lines.slice(1)].join("\n")}\n`),
+    );
     for (const [path, code] of [
       [truncated, "backup_corrupt"],
       [cut, "backup_corrupt"],
       [foreign, "backup_format"],
+      [badHeader, "backup_corrupt"],
     ] as const) {
       const target = await openTestDatabase(from);
       try {

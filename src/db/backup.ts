@@ -231,6 +231,9 @@ async function* lines(file: string): AsyncGenerator<unknown> {
   }
 }
 
+const isStrings = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === "string");
+
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -265,7 +268,9 @@ export async function restore(
         throw invalid(`备份文件版本 ${String(header.version)} 不受支持（应为 ${BACKUP_VERSION}）`, {
           code: "backup_version",
         });
-      const newer = (header.migrations as string[]).filter((m) => !MIGRATIONS.includes(m));
+      if (!isStrings(header.migrations))
+        throw invalid("备份文件的文件头已损坏", { code: "backup_corrupt" });
+      const newer = header.migrations.filter((m) => !MIGRATIONS.includes(m));
       if (newer.length > 0)
         throw invalid(`备份来自更新的版本（迁移 ${newer.join("、")}），请先升级 fangpin`, {
           code: "backup_newer",
@@ -315,7 +320,9 @@ export async function restore(
         table = known.get(name) ?? null;
         if (!table)
           throw invalid(`备份中的表 ${name} 在本数据库中不存在`, { code: "backup_table_unknown" });
-        columns = (line.columns as string[]) ?? [];
+        if (!isStrings(line.columns))
+          throw invalid(`备份中表 ${name} 的表头已损坏`, { code: "backup_corrupt" });
+        columns = line.columns;
         const missing = columns.filter((c) => !table!.columns.includes(c));
         if (missing.length > 0)
           throw invalid(`备份中表 ${name} 的列 ${missing.join("、")} 在本数据库中不存在`, {
