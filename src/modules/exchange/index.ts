@@ -20,6 +20,7 @@ export {
   type Cell,
   CellProblem,
   cellText,
+  detectFormat,
   type FileFormat,
   type HeaderRule,
   type OpenedTable,

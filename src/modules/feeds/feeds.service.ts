@@ -20,7 +20,7 @@ import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
 import { type Actor, assertCan, assertFeedAllowed, scopeRange } from "../auth/index.ts";
-import type { FileFormat } from "../exchange/index.ts";
+import { detectFormat, type FileFormat } from "../exchange/index.ts";
 import type { FeedDef, PolicyService } from "../policy/index.ts";
 import { bindFeedHeaders, type FeedProblem, type FeedRow } from "./feed.format.ts";
 import { factStore, loadTransaction, workerMatchPath } from "./feeds.bulk.ts";
@@ -363,7 +363,8 @@ export function createFeedsService(deps: FeedsDeps) {
       const size = (await stat(path).catch(() => null))?.size ?? 0;
       // The worker starts (a few hundred ms) while this thread hashes the file; where it can, it
       // also matches, on a connection of its own, and this thread only writes.
-      const sqlitePath = workerMatchPath(db, deps.engine, feedType);
+      const format = await detectFormat(path).catch(() => "csv" as const);
+      const sqlitePath = workerMatchPath(db, deps.engine, feedType, format);
       const match = sqlitePath ? { sqlitePath, actor, range } : undefined;
       const inWorker =
         size >= (deps.workerMinBytes ?? WORKER_MIN_BYTES)

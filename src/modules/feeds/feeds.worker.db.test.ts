@@ -15,6 +15,7 @@ import { type Actor, SYSTEM_ACTOR } from "../auth/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import { createRegionsService } from "../regions/index.ts";
 import { createRegistryService } from "../registry/index.ts";
+import { workerMatchPath } from "./feeds.bulk.ts";
 import { openFeedFileInWorker } from "./feeds.reader.ts";
 import { createFeedsService, type FeedProgress } from "./feeds.service.ts";
 
@@ -146,6 +147,17 @@ describeEachEngine("feed loads read in a worker thread", (database) => {
         r.facts.unchanged,
       ]);
     } else expect(decided).toHaveLength(0);
+  });
+
+  it("matches in the worker only for CSV: reading an xlsx file is work enough for it", () => {
+    const { db, engine } = database();
+    const raw = sqliteHandle(db);
+    // A feed type with no facts at all: nothing to compare with, so the worker may match.
+    const csv = workerMatchPath(db, engine, "unloaded", "csv");
+    expect(csv).toBe(raw ? raw.name : undefined);
+    expect(workerMatchPath(db, engine, "unloaded", "xlsx")).toBeUndefined();
+    // With current facts the loading thread compares, whatever the format.
+    expect(workerMatchPath(db, engine, "medical", "csv")).toBeUndefined();
   });
 
   it("compares with current facts in scope as a load in its own thread", async () => {
