@@ -97,8 +97,28 @@ export function checkChar(first17: string): string {
 
 /** Trims, folds full-width characters and upper-cases a trailing x. */
 export function normalizeIdNumber(input: string): string {
+  if (isPlainResidentId(input)) return input;
   return toHalfWidth(input).replace(/\s+/g, "").toUpperCase();
 }
+
+/** 17 ASCII digits and a digit or X: already normalised (nearly every number in a file). */
+function isPlainResidentId(s: string): boolean {
+  if (s.length !== 18) return false;
+  for (let i = 0; i < 17; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  const last = s.charCodeAt(17);
+  return (last >= 48 && last <= 57) || last === 88;
+}
+
+const failed = (input: string, normalized: string, error: IdErrorCode): IdCheck => ({
+  valid: false,
+  input,
+  normalized,
+  error,
+  message: MESSAGES[error],
+});
 
 /**
  * Checks an ID or disability certificate number.
@@ -107,31 +127,26 @@ export function normalizeIdNumber(input: string): string {
  */
 export function checkIdNumber(input: string, today: string = chinaDate(new Date())): IdCheck {
   const normalized = normalizeIdNumber(input);
-  const fail = (error: IdErrorCode): IdCheck => ({
-    valid: false,
-    input,
-    normalized,
-    error,
-    message: MESSAGES[error],
-  });
-  if (normalized === "") return fail("id_number_empty");
-  if (/^\d(\.\d+)?E\+?\d+$/.test(normalized)) return fail("id_number_scientific");
+  if (normalized === "") return failed(input, normalized, "id_number_empty");
+  if (normalized.includes("E") && /^\d(\.\d+)?E\+?\d+$/.test(normalized))
+    return failed(input, normalized, "id_number_scientific");
   if (normalized.length !== 18 && normalized.length !== 20 && normalized.length !== 22)
-    return fail("id_number_length");
-  const residentId = normalized.slice(0, 18);
-  if (!/^\d{17}[\dX]$/.test(residentId)) return fail("id_number_format");
-  if (!PROVINCES.has(residentId.slice(0, 2))) return fail("id_number_region");
+    return failed(input, normalized, "id_number_length");
+  const residentId = normalized.length === 18 ? normalized : normalized.slice(0, 18);
+  if (!isPlainResidentId(residentId)) return failed(input, normalized, "id_number_format");
+  if (!PROVINCES.has(residentId.slice(0, 2))) return failed(input, normalized, "id_number_region");
   const birthDate = `${residentId.slice(6, 10)}-${residentId.slice(10, 12)}-${residentId.slice(12, 14)}`;
   if (!isRealDate(birthDate) || birthDate < "1890-01-01" || birthDate > today)
-    return fail("id_number_birth_date");
-  if (checkChar(residentId) !== residentId[17]) return fail("id_number_check_char");
+    return failed(input, normalized, "id_number_birth_date");
+  if (checkChar(residentId) !== residentId[17])
+    return failed(input, normalized, "id_number_check_char");
   const sex = Number(residentId[16]) % 2 === 1 ? "male" : "female";
   if (normalized.length === 18)
     return { valid: true, input, normalized, kind: "resident", residentId, birthDate, sex };
   const suffix = normalized.slice(18);
   const m = /^([1-7])([1-4])(B\d)?$/.exec(suffix);
   if (!m || (normalized.length === 22) !== (m[3] !== undefined))
-    return fail("id_number_disability_suffix");
+    return failed(input, normalized, "id_number_disability_suffix");
   return {
     valid: true,
     input,

@@ -51,6 +51,13 @@ export function formatYuan(fen: Fen): string {
 
 /** Converts full-width digits, letters and punctuation (Ｘ, １, ．) to their half-width forms. */
 export function toHalfWidth(text: string): string {
+  // Nearly every cell has nothing to fold: one pass over its characters, no regex.
+  let i = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3000 || (c >= 0xff01 && c <= 0xff5e)) break;
+  }
+  if (i === text.length) return text;
   return text
     .replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
     .replace(/\u3000/g, " ");

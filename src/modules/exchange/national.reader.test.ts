@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { crc32, deflateRawSync } from "node:zlib";
 import ExcelJS from "exceljs";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeIdNumber } from "../../core/id-number.ts";
@@ -129,6 +130,62 @@ async function xlsx(name: string, rows: unknown[][]): Promise<string> {
   return path;
 }
 
+/** The smallest workbook around one worksheet's XML. */
+function minimalWorkbook(sheet: string): Record<string, string> {
+  const ns = "http://schemas.openxmlformats.org";
+  return {
+    "[Content_Types].xml": `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="${ns}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`,
+    "_rels/.rels": `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="${ns}/package/2006/relationships"><Relationship Id="rId1" Type="${ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
+    "xl/workbook.xml": `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="${ns}/spreadsheetml/2006/main" xmlns:r="${ns}/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+    "xl/_rels/workbook.xml.rels": `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="${ns}/package/2006/relationships"><Relationship Id="rId1" Type="${ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`,
+    "xl/worksheets/sheet1.xml": sheet,
+  };
+}
+
+/** A zip of these files, deflated (local headers, central directory, end record). */
+function zip(files: Record<string, string>): Buffer {
+  const parts: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const [name, text] of Object.entries(files)) {
+    const data = Buffer.from(text, "utf8");
+    const packed = deflateRawSync(data);
+    const nameBytes = Buffer.from(name, "utf8");
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(packed.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    const entry = Buffer.alloc(46);
+    entry.writeUInt32LE(0x02014b50, 0);
+    entry.writeUInt16LE(20, 4);
+    entry.writeUInt16LE(20, 6);
+    entry.writeUInt16LE(0x0800, 8);
+    entry.writeUInt16LE(8, 10);
+    entry.writeUInt32LE(crc, 16);
+    entry.writeUInt32LE(packed.length, 20);
+    entry.writeUInt32LE(data.length, 24);
+    entry.writeUInt16LE(nameBytes.length, 28);
+    entry.writeUInt32LE(offset, 42);
+    parts.push(local, nameBytes, packed);
+    central.push(entry, nameBytes);
+    offset += local.length + nameBytes.length + packed.length;
+  }
+  const directory = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(files).length, 8);
+  end.writeUInt16LE(Object.keys(files).length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...parts, directory, end]);
+}
+
 async function all(rows: AsyncIterable<SheetRow>) {
   const out: SheetRow[] = [];
   for await (const r of rows) out.push(r);
@@ -201,6 +258,30 @@ describe("opening a file", () => {
       }
     });
   }
+
+  it("reads hand-written sheet XML as exceljs does: spaced and reordered attributes, cells without references, rich and entity text", async () => {
+    // What other programs than exceljs write: attributes in any order with spaces around "=",
+    // cells without an "r", self-closing cells, rich inline strings, character references.
+    const sheet = [
+      `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`,
+      `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`,
+      `<row r="1"><c r="A1" t="inlineStr"><is><t>户编号</t></is></c><c t="inlineStr" r="B1"><is><t>姓名</t></is></c><c r="C1" t="inlineStr"><is><t>证件号码</t></is></c></row>`,
+      `<row r="2"><c   t = "inlineStr"   r = "A2" ><is><t>H&amp;1</t></is></c><c t="inlineStr"><is><r><t>欧阳</t></r><r><rPr><b/></rPr><t>梅燕</t></r></is></c><c r="D2"/><c r="C2" t="inlineStr"><is><t>&#x4E2D;&#20013;X</t></is></c></row>`,
+      `<row r="3"><c r="A3" s="0"><v>12.5</v></c><c r="B3" t="b"><v>1</v></c><c r="AB3" t="str"><f>A3</f><v>公式</v></c></row>`,
+      `<row r="5" spans="1:3"><c r="B5" t="inlineStr"><is><t/></is></c><c r="C5" t="e"><v>#N/A</v></c></row>`,
+      `</sheetData></worksheet>`,
+    ].join("");
+    const path = join(dir, "hand-written.xlsx");
+    writeFileSync(path, zip(minimalWorkbook(sheet)));
+    const read = async (xlsxReader: "fast" | "exceljs") =>
+      (await all((await openSheet(path, { xlsxReader })).rows)).map((r) => [r.number, r.cells]);
+    const fast = await read("fast");
+    expect(fast).toEqual(await read("exceljs"));
+    expect(fast[0]).toEqual([2, ["H&1", "欧阳梅燕", "中中X"]]);
+    expect(fast[1]![1]).toEqual(
+      Object.assign(Array(28).fill(null), { 0: 12.5, 1: true, 27: "公式" }),
+    );
+  });
 
   it("reads a large workbook whole in a fresh process (exceljs loaded on first use)", async () => {
     const path = join(dir, "large.xlsx");

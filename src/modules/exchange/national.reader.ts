@@ -7,8 +7,8 @@ import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { type Readable, Transform } from "node:stream";
 import { invalid } from "../../core/errors.ts";
-import { isRealDate } from "../../core/id-number.ts";
-import { type Fen, toHalfWidth as foldWidth, parseYuan } from "../../core/money.ts";
+import { isRealDate, normalizeIdNumber } from "../../core/id-number.ts";
+import { type Fen, parseYuan, toHalfWidth } from "../../core/money.ts";
 import { codeFor, type Vocab } from "../../core/vocab.ts";
 import { excel } from "./excel.ts";
 import { type BoundColumn, bindHeaders, isHeaderRow } from "./national.columns.ts";
@@ -429,13 +429,6 @@ export function csvRecords(
 
 // ─── cells by meaning ──────────────────────────────────────────────────────────
 
-const WIDE = /[\uff01-\uff5e\u3000]/;
-
-/** Full-width to half-width, skipping the work for text that has nothing full-width (most). */
-function toHalfWidth(text: string): string {
-  return WIDE.test(text) ? foldWidth(text) : text;
-}
-
 /** Plain yuan with at most two decimals ("7500.5", "-20"): the common case, read directly. */
 const PLAIN_YUAN = /^(-?)(\d{1,13})(?:\.(\d{1,2}))?$/;
 
@@ -483,7 +476,7 @@ export function parseIdNumber(cell: Cell, label: string): string | null | CellPr
         );
   }
   const text = cellText(cell);
-  return text === "" ? null : toHalfWidth(text).replace(/\s+/g, "").toUpperCase();
+  return text === "" ? null : normalizeIdNumber(text);
 }
 
 /** A household number: text, or a number small enough to hold every digit. */

@@ -166,8 +166,35 @@ function* elements(xml: string, name: string): Generator<{ attrs: string; body: 
 
 /** The text of the last `<t>` in a piece of XML ("" for `<t/>`), or null when there is none. */
 function lastT(xml: string): string | null {
+  // As `elements(xml, "t")` would find them, without a generator: this runs for every
+  // inline-string cell.
   let text: string | null = null;
-  for (const t of elements(xml, "t")) text = t.body;
+  let i = xml.indexOf("<t");
+  while (i >= 0) {
+    if (!endsName(xml, i + 2)) {
+      i = xml.indexOf("<t", i + 2);
+      continue;
+    }
+    const gt = xml.indexOf(">", i);
+    if (gt < 0) return text;
+    if (xml.charCodeAt(gt - 1) === 47) {
+      text = "";
+      i = xml.indexOf("<t", gt);
+      continue;
+    }
+    const end = xml.indexOf("</t>", gt);
+    if (end < 0) return text;
+    text = xml.slice(gt + 1, end);
+    i = xml.indexOf("<t", end + 4);
+  }
+  return text;
+}
+
+/** An inline string's text (not yet decoded): its `<t>`, or its rich text runs joined. */
+function inlineText(xml: string): string {
+  if (xml.indexOf("<r>") < 0 && xml.indexOf("<r ") < 0) return lastT(xml) ?? "";
+  let text = "";
+  for (const r of elements(xml, "r")) text += lastT(r.body) ?? "";
   return text;
 }
 
@@ -204,20 +231,59 @@ function dateStyles(xml: string | null): boolean[] {
   return out;
 }
 
-/** Column number (1-based) of a cell reference such as "AB12"; 0 when there is none. */
-function columnOf(ref: string | undefined): number {
-  if (!ref) return 0;
+const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
+
+/** What `cellAttributes` found: the cell's column (0 without `r`), style and type. */
+const found = { column: 0, style: 0, type: undefined as string | undefined };
+
+/**
+ * Reads the `r`, `s` and `t` attributes of the `<c …>` tag whose attributes are
+ * `s[from..to)` (as `(?:^|\s)(r|s|t)\s*=\s*"([^"]*)"` would) into `found`, without a regex match
+ * or a slice per attribute: this runs for every cell.
+ */
+function cellAttributes(s: string, from: number, to: number): void {
+  found.column = 0;
+  found.style = 0;
+  found.type = undefined;
+  let i = from;
+  while (i < to) {
+    const name = s.charCodeAt(i);
+    // r, s or t at the start or after a space, then optional spaces, =, spaces and a quote.
+    if (
+      (name === 114 || name === 115 || name === 116) &&
+      (i === from || isSpace(s.charCodeAt(i - 1)))
+    ) {
+      let j = i + 1;
+      while (j < to && isSpace(s.charCodeAt(j))) j++;
+      if (j < to && s.charCodeAt(j) === 61) {
+        j++;
+        while (j < to && isSpace(s.charCodeAt(j))) j++;
+        if (j < to && s.charCodeAt(j) === 34) {
+          const end = s.indexOf('"', j + 1);
+          if (end < 0 || end >= to) return;
+          if (name === 114) found.column = columnAt(s, j + 1, end);
+          else if (name === 115) found.style = Number.parseInt(s.slice(j + 1, end), 10) || 0;
+          else found.type = s.slice(j + 1, end);
+          i = end + 1;
+          continue;
+        }
+      }
+    }
+    i++;
+  }
+}
+
+/** Column number (1-based) of the cell reference `s[from..to)` ("AB12"); 0 when none. */
+function columnAt(s: string, from: number, to: number): number {
   let n = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const c = ref.charCodeAt(i);
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
     if (c >= 65 && c <= 90) n = n * 26 + (c - 64);
     else if (c >= 97 && c <= 122) n = n * 26 + (c - 96);
     else break;
   }
   return n;
 }
-
-const CELL_ATTRS = /(?:^|\s)(r|s|t)\s*=\s*"([^"]*)"/g;
 
 interface SheetContext {
   strings: Cell[];
@@ -240,7 +306,7 @@ function rowCells(body: string, ctx: SheetContext): Cell[] {
     const gt = body.indexOf(">", i);
     if (gt < 0) break;
     const selfClosing = body.charCodeAt(gt - 1) === 47;
-    const attrText = body.slice(i + 2, selfClosing ? gt - 1 : gt);
+    cellAttributes(body, i + 2, selfClosing ? gt - 1 : gt);
     let inner = "";
     let next = gt + 1;
     if (!selfClosing) {
@@ -249,17 +315,8 @@ function rowCells(body: string, ctx: SheetContext): Cell[] {
       inner = body.slice(gt + 1, end);
       next = end + 4;
     }
-    let ref: string | undefined;
-    let style = 0;
-    let type: string | undefined;
-    CELL_ATTRS.lastIndex = 0;
-    for (let m = CELL_ATTRS.exec(attrText); m; m = CELL_ATTRS.exec(attrText)) {
-      if (m[1] === "r") ref = m[2];
-      else if (m[1] === "s") style = Number.parseInt(m[2]!, 10) || 0;
-      else type = m[2];
-    }
-    column = columnOf(ref) || column + 1;
-    const value = cellValue(inner, type, style, ctx);
+    column = found.column || column + 1;
+    const value = cellValue(inner, found.type, found.style, ctx);
     if (value !== undefined) {
       cells[column - 1] = value;
       if (column > last) last = column;
@@ -294,7 +351,7 @@ function cellValue(
   const f = inner.indexOf("<f");
   if (f >= 0 && endsName(inner, f + 2)) hasFormula = true;
   const is = inner.indexOf("<is");
-  if (is >= 0 && endsName(inner, is + 3)) v = lastT(inner.slice(is)) ?? "";
+  if (is >= 0 && endsName(inner, is + 3)) v = inlineText(inner.slice(is));
   else {
     const vs = inner.indexOf("<v");
     if (vs >= 0 && endsName(inner, vs + 2)) {
@@ -310,7 +367,7 @@ function cellValue(
   if (hasFormula) {
     if (v === null) return null;
     if (type === "str") {
-      const s = ctx.utils.xmlDecode(v);
+      const s = decoded(v, ctx);
       return s === "" ? null : s;
     }
     const n = Number.parseFloat(v);
@@ -322,7 +379,7 @@ function cellValue(
       return ctx.strings[Number.parseInt(v, 10)] ?? null;
     case "inlineStr":
     case "str": {
-      const s = ctx.utils.xmlDecode(v);
+      const s = decoded(v, ctx);
       return s === "" ? null : own(s);
     }
     case "e":
@@ -336,6 +393,9 @@ function cellValue(
     }
   }
 }
+
+/** exceljs decodes a string cell's entities once more; most cells have none to decode. */
+const decoded = (v: string, ctx: SheetContext) => (v.indexOf("&") < 0 ? v : ctx.utils.xmlDecode(v));
 
 export interface FastSheet {
   rows: AsyncGenerator<SheetRow>;
