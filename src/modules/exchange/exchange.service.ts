@@ -412,10 +412,11 @@ export function createExchangeService(deps: ExchangeDeps) {
       bytesFraction = f;
     });
     try {
-      for await (const row of sheet.rows) {
-        collector.add(row);
-        if (collector.rows % 2000 === 0) progress("reading", bytesFraction * 0.7, collector.rows);
-      }
+      for await (const chunk of sheet.chunks)
+        for (const row of chunk) {
+          collector.add(row);
+          if (collector.rows % 2000 === 0) progress("reading", bytesFraction * 0.7, collector.rows);
+        }
     } catch (e) {
       sheet.close();
       throw unreadable(e);

@@ -141,22 +141,24 @@ export async function inThread(path: string, options: CheckedFileOptions): Promi
     throw e instanceof MissingColumns ? columnsMissing(e) : e;
   }
   async function* batches(): AsyncGenerator<CheckedBatch> {
-    const rows = sheet.rows[Symbol.asyncIterator]();
+    const chunks = sheet.chunks;
     let limit = options.firstBatch ?? options.batch;
     for (;;) {
-      let next: IteratorResult<SheetRow>;
+      let next: IteratorResult<SheetRow[]>;
       try {
-        next = await rows.next();
+        next = await chunks.next();
       } catch (e) {
         throw unreadable(e);
       }
       if (next.done) break;
-      collector.add(next.value);
-      if (collector.rows % PROGRESS_ROWS === 0) options.onProgress?.(collector.rows, fraction);
-      if (collector.held > limit) {
-        limit = options.batch;
-        const drafts = collector.complete();
-        if (drafts.length > 0) yield { drafts: [...collector.checkBatch(drafts)], last: false };
+      for (const row of next.value) {
+        collector.add(row);
+        if (collector.rows % PROGRESS_ROWS === 0) options.onProgress?.(collector.rows, fraction);
+        if (collector.held > limit) {
+          limit = options.batch;
+          const drafts = collector.complete();
+          if (drafts.length > 0) yield { drafts: [...collector.checkBatch(drafts)], last: false };
+        }
       }
     }
     const drafts = collector.drafts();

@@ -45,6 +45,11 @@ export interface OpenedSheet {
   columns: BoundColumn[];
   /** Data rows below the header; blank rows are skipped. */
   rows: AsyncGenerator<SheetRow>;
+  /**
+   * The same rows as they were read, many at a time: a loop over these costs one await per
+   * chunk instead of one per row (a few µs per row over a large file). Read one or the other.
+   */
+  chunks: AsyncGenerator<SheetRow[]>;
   /** Stops reading and releases the file (for callers that stop early). */
   close(): void;
 }
@@ -172,28 +177,38 @@ export async function openTable(
       : null;
   const { source, close } = opened
     ? {
-        source: opened.rows,
+        source: opened.chunks,
         close: () => {
           opened.close();
-          void opened.rows.return(undefined).catch(() => {});
+          void opened.chunks.return(undefined).catch(() => {});
         },
       }
     : await openStream(path, format, options);
   const limit = options.headerSearchRows ?? HEADER_SEARCH_ROWS;
   const titleRows: SheetRow[] = [];
   try {
+    let chunk: SheetRow[] = [];
+    let at = 0;
     for (;;) {
-      const next = await source.next();
-      if (next.done || next.value.number > limit) break;
-      const row = next.value;
+      if (at >= chunk.length) {
+        const next = await source.next();
+        if (next.done) break;
+        chunk = next.value;
+        at = 0;
+        continue;
+      }
+      const row = chunk[at++]!;
+      if (row.number > limit) break;
       const texts = row.cells.map(cellText);
       if (header.isHeader(texts)) {
+        const chunks = dataChunks(chunk.slice(at), source);
         return {
           format,
           headerRow: row.number,
           titleRows,
           headers: texts,
-          rows: dataRows(source),
+          chunks,
+          rows: eachRow(chunks),
           close,
         };
       }
@@ -217,7 +232,7 @@ async function openStream(
   path: string,
   format: FileFormat,
   options: ReadOptions,
-): Promise<{ source: AsyncGenerator<SheetRow>; close: () => void }> {
+): Promise<{ source: AsyncGenerator<SheetRow[]>; close: () => void }> {
   const { size } = await stat(path);
   const file = createReadStream(path, { highWaterMark: 256 * 1024 });
   // Bytes are counted in a pass-through stage: a "data" listener on the file itself would start
@@ -234,7 +249,7 @@ async function openStream(
     }),
   );
   file.on("error", (e) => input.destroy(e));
-  const source = format === "xlsx" ? xlsxRows(input) : csvRows(input);
+  const source = format === "xlsx" ? xlsxRows(input) : csvChunks(input);
   const close = () => {
     file.destroy();
     input.destroy();
@@ -247,8 +262,23 @@ async function openStream(
 const defaultXlsxReader = (): "fast" | "exceljs" =>
   process.env.FANGPIN_XLSX_READER === "exceljs" ? "exceljs" : "fast";
 
-async function* dataRows(source: AsyncGenerator<SheetRow>): AsyncGenerator<SheetRow> {
-  for await (const row of source) if (!isBlank(row.cells)) yield row;
+/** The data rows from `first` (the rest of the header's chunk) on, blank rows left out. */
+async function* dataChunks(
+  first: SheetRow[],
+  source: AsyncGenerator<SheetRow[]>,
+): AsyncGenerator<SheetRow[]> {
+  const kept = (rows: SheetRow[]) =>
+    rows.some((r) => isBlank(r.cells)) ? rows.filter((r) => !isBlank(r.cells)) : rows;
+  const rows = kept(first);
+  if (rows.length > 0) yield rows;
+  for await (const chunk of source) {
+    const rows = kept(chunk);
+    if (rows.length > 0) yield rows;
+  }
+}
+
+async function* eachRow(chunks: AsyncGenerator<SheetRow[]>): AsyncGenerator<SheetRow> {
+  for await (const chunk of chunks) yield* chunk;
 }
 
 /**
@@ -258,7 +288,7 @@ async function* dataRows(source: AsyncGenerator<SheetRow>): AsyncGenerator<Sheet
  * before the shared strings, under load, as if the zip had ended there ("Cannot read properties
  * of undefined (reading 'sheets')"), so it is not used.
  */
-async function* xlsxRows(input: Readable): AsyncGenerator<SheetRow> {
+async function* xlsxRows(input: Readable): AsyncGenerator<SheetRow[]> {
   const { ExcelJS } = await excel();
   const workbook = new ExcelJS.Workbook();
   try {
@@ -275,7 +305,7 @@ async function* xlsxRows(input: Readable): AsyncGenerator<SheetRow> {
     for (let i = 1; i < values.length; i++) cells[i - 1] = toCell(values[i]);
     rows.push({ number, cells });
   });
-  yield* rows;
+  if (rows.length > 0) yield rows;
 }
 
 /**
@@ -327,7 +357,7 @@ function decoder(): Transform {
  * times its speed. A quote that does not close, or is followed by anything but a separator, is
  * an error.
  */
-async function* csvRows(input: Readable): AsyncGenerator<SheetRow> {
+async function* csvChunks(input: Readable): AsyncGenerator<SheetRow[]> {
   let number = 0;
   let rest = "";
   const toRow = (record: string[]): SheetRow => {
@@ -344,10 +374,10 @@ async function* csvRows(input: Readable): AsyncGenerator<SheetRow> {
   for await (const chunk of text$ as AsyncIterable<string>) {
     const text = rest + chunk;
     const { records, consumed } = csvRecords(text, false);
-    for (const r of records) yield toRow(r);
+    if (records.length > 0) yield records.map(toRow);
     rest = text.slice(consumed);
   }
-  if (rest !== "") for (const r of csvRecords(rest, true).records) yield toRow(r);
+  if (rest !== "") yield csvRecords(rest, true).records.map(toRow);
 }
 
 const COMMA = 44;

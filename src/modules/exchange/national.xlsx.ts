@@ -398,7 +398,8 @@ function cellValue(
 const decoded = (v: string, ctx: SheetContext) => (v.indexOf("&") < 0 ? v : ctx.utils.xmlDecode(v));
 
 export interface FastSheet {
-  rows: AsyncGenerator<SheetRow>;
+  /** The rows, as many at a time as each inflated piece of the sheet holds. */
+  chunks: AsyncGenerator<SheetRow[]>;
   close(): void;
 }
 
@@ -453,11 +454,13 @@ export async function openFastXlsx(
   const stream = sheet.method === 8 ? file.pipe(createInflateRaw()) : file;
   file.on("error", (e) => stream.destroy(e));
   const context = ctx;
-  async function* rows(): AsyncGenerator<SheetRow> {
+  async function* chunks(): AsyncGenerator<SheetRow[]> {
     const decoder = new TextDecoder("utf-8");
     let buf = "";
     let previous = 0;
-    const take = function* (final: boolean): Generator<SheetRow> {
+    /** The complete rows at the start of `buf` (which keeps the rest). */
+    const take = (final: boolean): SheetRow[] => {
+      const out: SheetRow[] = [];
       let i = buf.indexOf("<row");
       let consumed = 0;
       while (i >= 0) {
@@ -480,7 +483,7 @@ export async function openFastXlsx(
         const r = /(?:^|\s)r\s*=\s*"(\d+)"/.exec(buf.slice(i + 4, gt));
         const number = r ? Number(r[1]) : previous + 1;
         previous = number;
-        yield { number, cells: rowCells(body, context) };
+        out.push({ number, cells: rowCells(body, context) });
         consumed = end;
         i = buf.indexOf("<row", end);
       }
@@ -490,16 +493,19 @@ export async function openFastXlsx(
         const cut = buf.lastIndexOf("<");
         buf = cut >= consumed ? buf.slice(cut) : "";
       } else buf = buf.slice(Math.max(consumed, i));
+      return out;
     };
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       buf += decoder.decode(chunk, { stream: true });
-      yield* take(false);
+      const rows = take(false);
+      if (rows.length > 0) yield rows;
     }
     buf += decoder.decode();
-    yield* take(true);
+    const rows = take(true);
+    if (rows.length > 0) yield rows;
   }
   return {
-    rows: rows(),
+    chunks: chunks(),
     close() {
       file.destroy();
       stream.destroy();

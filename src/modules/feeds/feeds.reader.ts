@@ -145,51 +145,52 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
       ...(request.parsed ? { parsed: [] } : {}),
     });
     let batch = cut();
-    for await (const sheetRow of table.rows) {
-      batch.read++;
-      const parsed = parseFeedRow(def, columns, sheetRow, today);
-      if ("problems" in parsed) {
-        batch.rejected++;
-        for (const p of parsed.problems) batch.problems.push(p);
-        refused = true;
-      } else {
-        const row = parsed.ok;
-        const first = firstRowOfKey.get(row.key);
-        if (first !== undefined) {
+    for await (const chunk of table.chunks)
+      for (const sheetRow of chunk) {
+        batch.read++;
+        const parsed = parseFeedRow(def, columns, sheetRow, today);
+        if ("problems" in parsed) {
           batch.rejected++;
-          batch.problems.push({
-            row: row.row,
-            column: keyHeader,
-            code: "duplicate_row_key",
-            message: `与第 ${first} 行重复：${keyNames}相同的记录只能有一行`,
-          });
+          for (const p of parsed.problems) batch.problems.push(p);
           refused = true;
         } else {
-          firstRowOfKey.set(row.key, row.row);
-          if (row.period !== null) periods.add(row.period);
-          // Once a row is refused nothing will be written: the rest is only checked.
-          if (!refused && request.parsed) batch.parsed!.push(row);
-          else if (!refused)
-            batch.rows.push(
-              row.row,
-              row.idNumber,
-              row.name,
-              row.key,
-              row.period,
-              row.from,
-              row.to,
-              row.vals,
-            );
+          const row = parsed.ok;
+          const first = firstRowOfKey.get(row.key);
+          if (first !== undefined) {
+            batch.rejected++;
+            batch.problems.push({
+              row: row.row,
+              column: keyHeader,
+              code: "duplicate_row_key",
+              message: `与第 ${first} 行重复：${keyNames}相同的记录只能有一行`,
+            });
+            refused = true;
+          } else {
+            firstRowOfKey.set(row.key, row.row);
+            if (row.period !== null) periods.add(row.period);
+            // Once a row is refused nothing will be written: the rest is only checked.
+            if (!refused && request.parsed) batch.parsed!.push(row);
+            else if (!refused)
+              batch.rows.push(
+                row.row,
+                row.idNumber,
+                row.name,
+                row.key,
+                row.period,
+                row.from,
+                row.to,
+                row.vals,
+              );
+          }
+        }
+        if (batch.read >= batchRows) {
+          batch.fraction = fraction;
+          batch.periods = [...periods];
+          periods = new Set();
+          yield batch;
+          batch = cut();
         }
       }
-      if (batch.read >= batchRows) {
-        batch.fraction = fraction;
-        batch.periods = [...periods];
-        periods = new Set();
-        yield batch;
-        batch = cut();
-      }
-    }
     if (batch.read > 0) {
       batch.fraction = fraction;
       batch.periods = [...periods];
