@@ -131,14 +131,15 @@ async function xlsx(name: string, rows: unknown[][]): Promise<string> {
 }
 
 /** The smallest workbook around one worksheet's XML. */
-function minimalWorkbook(sheet: string): Record<string, string> {
+function minimalWorkbook(sheet: string, shared?: string): Record<string, string> {
   const ns = "http://schemas.openxmlformats.org";
   return {
-    "[Content_Types].xml": `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="${ns}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`,
+    "[Content_Types].xml": `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="${ns}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>${shared ? `<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>` : ""}</Types>`,
     "_rels/.rels": `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="${ns}/package/2006/relationships"><Relationship Id="rId1" Type="${ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
     "xl/workbook.xml": `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="${ns}/spreadsheetml/2006/main" xmlns:r="${ns}/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`,
-    "xl/_rels/workbook.xml.rels": `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="${ns}/package/2006/relationships"><Relationship Id="rId1" Type="${ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`,
+    "xl/_rels/workbook.xml.rels": `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="${ns}/package/2006/relationships"><Relationship Id="rId1" Type="${ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>${shared ? `<Relationship Id="rId2" Type="${ns}/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>` : ""}</Relationships>`,
     "xl/worksheets/sheet1.xml": sheet,
+    ...(shared ? { "xl/sharedStrings.xml": shared } : {}),
   };
 }
 
@@ -269,15 +270,25 @@ describe("opening a file", () => {
       `<row r="2"><c   t = "inlineStr"   r = "A2" ><is><t>H&amp;1</t></is></c><c t="inlineStr"><is><r><t>欧阳</t></r><r><rPr><b/></rPr><t>梅燕</t></r></is></c><c r="D2"/><c r="C2" t="inlineStr"><is><t>&#x4E2D;&#20013;X</t></is></c></row>`,
       `<row r="3"><c r="A3" s="0"><v>12.5</v></c><c r="B3" t="b"><v>1</v></c><c r="AB3" t="str"><f>A3</f><v>公式</v></c></row>`,
       `<row r="5" spans="1:3"><c r="B5" t="inlineStr"><is><t/></is></c><c r="C5" t="e"><v>#N/A</v></c></row>`,
+      `<row r="6"><c r="A6" t="s"><v>0</v></c><c r="B6" t="s"><v>1</v></c><c r="C6" t="s"><v>2</v></c></row>`,
       `</sheetData></worksheet>`,
     ].join("");
+    // Shared strings: plain, rich, and with phonetic guides (their <t> is not the text).
+    const shared = [
+      `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3" uniqueCount="3">`,
+      `<si><t>濂江村</t></si>`,
+      `<si><r><t>黄</t></r><r><rPr><i/></rPr><t xml:space="preserve">小 明</t></r></si>`,
+      `<si><t>東京</t><rPh sb="0" eb="2"><t>トウキョウ</t></rPh><phoneticPr fontId="1"/></si>`,
+      `</sst>`,
+    ].join("");
     const path = join(dir, "hand-written.xlsx");
-    writeFileSync(path, zip(minimalWorkbook(sheet)));
+    writeFileSync(path, zip(minimalWorkbook(sheet, shared)));
     const read = async (xlsxReader: "fast" | "exceljs") =>
       (await all((await openSheet(path, { xlsxReader })).rows)).map((r) => [r.number, r.cells]);
     const fast = await read("fast");
     expect(fast).toEqual(await read("exceljs"));
     expect(fast[0]).toEqual([2, ["H&1", "欧阳梅燕", "中中X"]]);
+    expect(fast.at(-1)).toEqual([6, ["濂江村", "黄小 明", "東京"]]);
     expect(fast[1]![1]).toEqual(
       Object.assign(Array(28).fill(null), { 0: 12.5, 1: true, 27: "公式" }),
     );

@@ -190,23 +190,26 @@ function lastT(xml: string): string | null {
   return text;
 }
 
-/** An inline string's text (not yet decoded): its `<t>`, or its rich text runs joined. */
-function inlineText(xml: string): string {
-  if (xml.indexOf("<r>") < 0 && xml.indexOf("<r ") < 0) return lastT(xml) ?? "";
+/**
+ * A string item's text (not yet decoded): its `<t>`, or its rich text runs joined. Phonetic
+ * guides (`<rPh>`, furigana and the like, each with a `<t>` of its own) are not part of the
+ * text, as exceljs reads it.
+ */
+function itemText(xml: string): string {
+  const body = xml.indexOf("<rPh") < 0 ? xml : xml.replace(PHONETIC, "");
+  if (body.indexOf("<r>") < 0 && body.indexOf("<r ") < 0) return lastT(body) ?? "";
   let text = "";
-  for (const r of elements(xml, "r")) text += lastT(r.body) ?? "";
+  for (const r of elements(body, "r")) text += lastT(r.body) ?? "";
   return text;
 }
+
+const PHONETIC = /<rPh[\s>][\s\S]*?<\/rPh>/g;
 
 /** Shared strings as cells: plain text, or rich text runs joined (as exceljs + toCell). */
 function sharedStrings(xml: string): Cell[] {
   const out: Cell[] = [];
   for (const si of elements(xml, "si")) {
-    let text: string;
-    if (si.body.indexOf("<r>") >= 0 || si.body.indexOf("<r ") >= 0) {
-      text = "";
-      for (const r of elements(si.body, "r")) text += xmlText(lastT(r.body) ?? "");
-    } else text = xmlText(lastT(si.body) ?? "");
+    const text = xmlText(itemText(si.body));
     out.push(text === "" ? null : text);
   }
   return out;
@@ -351,7 +354,7 @@ function cellValue(
   const f = inner.indexOf("<f");
   if (f >= 0 && endsName(inner, f + 2)) hasFormula = true;
   const is = inner.indexOf("<is");
-  if (is >= 0 && endsName(inner, is + 3)) v = inlineText(inner.slice(is));
+  if (is >= 0 && endsName(inner, is + 3)) v = itemText(inner.slice(is));
   else {
     const vs = inner.indexOf("<v");
     if (vs >= 0 && endsName(inner, vs + 2)) {
