@@ -774,6 +774,71 @@ describeEachEngine("national import", (database) => {
     expect(good.fill).toBeUndefined();
     expect(ws.getRow(FIRST_ROW).getCell(problemColumn).value).toContain("是否危房户");
   });
+
+  it("lists the imports that wrote, newest first, within the user's region (导入记录)", async () => {
+    const town = (code: string, id: number): Actor => ({
+      id,
+      username: `town${code}`,
+      displayName: "乡镇干部",
+      role: "town",
+      regionCode: code,
+    });
+    const xinshan = town(VILLAGE_A.slice(0, 9), 9101);
+    const kongtian = town(VILLAGE_B.slice(0, 9), 9102);
+    const ids = async (actor: Actor) =>
+      (await s.exchange.history(actor, { limit: 200 })).items.map((i) => i.id);
+    const before = await ids(xinshan);
+
+    // Grouped: one good household, one with a bad cell; then the same file as a dry run.
+    const [good, bad] = [next(), next()];
+    const rows = [...rowsOf(good), ...rowsOf(bad)];
+    rows.at(-1)!.是否危房户 = "有";
+    const path = file();
+    await writeWorkbook(path, rows);
+    await s.exchange.importNational(xinshan, path, { dryRun: true });
+    expect(await ids(xinshan)).toEqual(before);
+    const report = await s.exchange.importNational(xinshan, path, {});
+    expect(report.committed).toBe(true);
+    const [first] = (await s.exchange.history(xinshan, { limit: 1 })).items;
+    expect(first).toMatchObject({
+      actor: xinshan.username,
+      region: xinshan.regionCode,
+      file: path.split("/").pop(),
+      format: "xlsx",
+      households: report.households,
+      members: report.members,
+      problems: report.errors.length,
+    });
+    expect(first!.households).toEqual({ created: 1, updated: 0, unchanged: 0, rejected: 1 });
+
+    // Not grouped (the whole file is read before the merge): the same counts are kept.
+    const [c, d] = [next(), next()];
+    const [rc, rd] = [rowsOf(c), rowsOf(d)];
+    const mixed = rc.flatMap((r, i) => [r, rd[i]!]);
+    const csv = file("csv");
+    await writeCsv(csv, mixed);
+    const whole = await s.exchange.importNational(xinshan, csv, {});
+    const [second] = (await s.exchange.history(xinshan, { limit: 1 })).items;
+    expect(second).toMatchObject({
+      file: csv.split("/").pop(),
+      format: "csv",
+      households: whole.households,
+      members: whole.members,
+      problems: whole.errors.length,
+    });
+    expect(whole.households.created).toBe(2);
+
+    // Newest first, in pages; another town does not see them, the county and above do.
+    const page = await s.exchange.history(xinshan, { limit: 1 });
+    expect(page.next).toBe(second!.id);
+    const older = await s.exchange.history(xinshan, { limit: 1, before: page.next! });
+    expect(older.items.map((i) => i.id)).toEqual([first!.id]);
+    expect(await ids(xinshan)).toEqual([second!.id, first!.id, ...before]);
+    expect(await ids(kongtian)).not.toContain(first!.id);
+    expect(await ids(SYSTEM_ACTOR)).toEqual(expect.arrayContaining([first!.id, second!.id]));
+    const county = { ...xinshan, id: 9103, role: "county" as const, regionCode: "360726" };
+    expect(await ids(county)).toEqual(expect.arrayContaining([first!.id, second!.id]));
+  });
 });
 
 describeEachEngine("national export and the round trip", (database, engine) => {

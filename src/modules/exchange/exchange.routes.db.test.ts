@@ -162,6 +162,30 @@ describeEachEngine("exchange routes", (database) => {
       headers: { cookie: cookies.xian! },
     });
     expect(detail.statusCode).toBe(200);
+
+    // The import history lists it for the county (the check alone wrote nothing: not listed).
+    const history = await app.inject({
+      url: "/api/import-history?limit=5",
+      headers: { cookie: cookies.xian! },
+    });
+    expect(history.statusCode).toBe(200);
+    expect(history.json().items).toHaveLength(1);
+    expect(history.json().items[0]).toMatchObject({
+      actor: "xian",
+      region: "360726",
+      file: "安远县.xlsx",
+      households: { created: 1, rejected: 1 },
+    });
+    const villageView = await app.inject({
+      url: "/api/import-history",
+      headers: { cookie: cookies.cunA! },
+    });
+    expect(villageView.json().items).toEqual([]);
+    const badLimit = await app.inject({
+      url: "/api/import-history?limit=0",
+      headers: { cookie: cookies.xian! },
+    });
+    expect(badLimit.statusCode).toBe(400);
   });
 
   it("makes a village user's rows of other villages errors", async () => {

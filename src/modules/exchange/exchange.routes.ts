@@ -6,6 +6,8 @@ import { actorOf } from "../../server/auth-plugin.ts";
 import type { Services } from "../../server/services.ts";
 import {
   exportQuery,
+  historyQuery,
+  importHistoryView,
   importJobView,
   importQuery,
   jobParams,
@@ -83,6 +85,19 @@ export function registerExchangeRoutes(app: FastifyInstance, services: Services)
         );
         return reply.code(202).send(job);
       },
+    );
+
+    r.get(
+      "/api/import-history",
+      {
+        schema: {
+          tags,
+          summary: "导入记录：本辖区内写入了户籍数据的导入（最新的在前；只检查未写入的不列出）",
+          querystring: historyQuery,
+          response: { 200: importHistoryView },
+        },
+      },
+      async (req) => exchange.history(actorOf(req), req.query),
     );
 
     r.get(

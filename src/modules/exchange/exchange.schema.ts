@@ -95,3 +95,30 @@ export const UPLOAD_TYPES = [
   "application/vnd.ms-excel",
   "text/csv",
 ];
+
+export const historyQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** The `next` of the previous page: entries older than this one */
+  before: z.coerce.number().int().positive().optional(),
+});
+
+/** An import that wrote to the registry (导入记录) */
+export const importHistoryItem = z.object({
+  id: z.number(),
+  at: z.string(),
+  /** Who imported (user name) */
+  actor: z.string(),
+  /** The importer's region; null for a nationwide user */
+  region: z.string().nullable(),
+  file: z.string().nullable(),
+  format: z.enum(["xlsx", "csv"]).nullable(),
+  households: counts,
+  members: counts,
+  /** Problems found in the file (errors and warnings); null for imports recorded before the history kept them */
+  problems: z.number().nullable(),
+});
+
+export const importHistoryView = z.object({
+  items: z.array(importHistoryItem),
+  next: z.number().nullable(),
+});

@@ -134,6 +134,82 @@ export interface ExportResult {
   fileName: string;
 }
 
+/** One import that wrote to the registry, as the history lists it (导入记录). */
+export interface ImportHistoryItem {
+  /** The audit entry's id. */
+  id: number;
+  at: string;
+  actor: string;
+  /** The importer's region (null for a nationwide user). */
+  region: string | null;
+  file: string | null;
+  format: FileFormat | null;
+  households: Counts;
+  members: Counts;
+  /** Problems the checks found in the file (errors and warnings). */
+  problems: number | null;
+}
+
+/**
+ * What the `household.import` audit entry keeps for the history besides the merge's counts:
+ * the households (and their members) the checks refused before the merge, and the problems.
+ */
+function historyDetail(
+  format: FileFormat,
+  refused: number,
+  refusedMembers: number,
+  collector: NationalCollector,
+): Record<string, unknown> {
+  return {
+    format,
+    refused: { households: refused, members: refusedMembers },
+    problems: collector.problems.length,
+  };
+}
+
+const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+
+/** An audit entry of `household.import` as a history item (older entries lack some fields). */
+function historyItem(r: {
+  id: number;
+  at: string;
+  actor_name: string;
+  region_code: string | null;
+  target_id: string | null;
+  detail: string | null;
+}): ImportHistoryItem {
+  let d: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = r.detail ? JSON.parse(r.detail) : {};
+    if (parsed && typeof parsed === "object") d = parsed as Record<string, unknown>;
+  } catch {
+    // A damaged detail still lists the import, with zeros.
+  }
+  const m = (d.members ?? {}) as Record<string, unknown>;
+  const refused = (d.refused ?? {}) as Record<string, unknown>;
+  return {
+    id: Number(r.id),
+    at: r.at,
+    actor: r.actor_name,
+    region: r.region_code,
+    file: r.target_id,
+    format: d.format === "xlsx" || d.format === "csv" ? d.format : null,
+    households: {
+      created: num(d.created),
+      updated: num(d.updated),
+      unchanged: num(d.unchanged),
+      rejected: num(d.rejected) + num(refused.households),
+    },
+    members: {
+      created: num(m.created),
+      updated: num(m.updated),
+      unchanged: num(m.unchanged),
+      rejected: num(m.rejected) + num(refused.members),
+    },
+    problems: typeof d.problems === "number" ? d.problems : null,
+  };
+}
+
 /** Codes the registry finds that a file alone cannot show (they need the database). */
 const DATABASE_CODES = new Set([
   "id_number_in_other_household",
@@ -366,7 +442,9 @@ export function createExchangeService(deps: ExchangeDeps) {
           collector.release(drafts);
         }
         if (atomic === "all" && fileErrors()) merging.reject();
-        return merging.finish();
+        return merging.finish(
+          historyDetail(sheet.format, households.rejected, members.rejected, collector),
+        );
       });
       for (const k of ["created", "updated", "unchanged", "rejected"] as const) {
         households[k] += merged.households[k];
@@ -429,24 +507,27 @@ export function createExchangeService(deps: ExchangeDeps) {
     const meta = { source: "import", sourceRef: file } as const;
 
     progress("merging", 0.75, collector.rows);
-    const merged = await registry.merge(actor, accepted.map(NationalCollector.toInput), meta, {
-      dryRun: dryRun || (atomic === "all" && fileErrors()),
-      atomic,
-      onProgress: (done, total) =>
-        progress("merging", 0.75 + (total > 0 ? (0.25 * done) / total : 0), collector.rows),
-    });
-    addOutcomes(collector, accepted, merged.outcomes);
+    // The refused households' database problems first, so that the history counts them all.
     if (refused.length > 0) {
       const dry = await registry.merge(actor, refused.map(NationalCollector.toInput), meta, {
         dryRun: true,
       });
       addDatabaseProblems(collector, refused, dry.outcomes);
     }
+    const refusedMembers = refused.reduce((n, d) => n + d.members.length, 0);
+    const merged = await registry.merge(actor, accepted.map(NationalCollector.toInput), meta, {
+      dryRun: dryRun || (atomic === "all" && fileErrors()),
+      atomic,
+      onProgress: (done, total) =>
+        progress("merging", 0.75 + (total > 0 ? (0.25 * done) / total : 0), collector.rows),
+      auditDetail: historyDetail(sheet.format, refused.length, refusedMembers, collector),
+    });
+    addOutcomes(collector, accepted, merged.outcomes);
 
     const households = { ...merged.households };
     const members = { ...merged.members };
     households.rejected += refused.length;
-    for (const d of refused) members.rejected += d.members.length;
+    members.rejected += refusedMembers;
     const allRejected = atomic === "all" && (fileErrors() || merged.households.rejected > 0);
     if (allRejected) {
       households.created = households.updated = households.unchanged = 0;
@@ -833,11 +914,38 @@ export function createExchangeService(deps: ExchangeDeps) {
     }
   }
 
+  /**
+   * Imports that wrote to the registry, newest first (导入记录): the `household.import` audit
+   * entries, written in each import's own transaction, of importers within the user's region.
+   * Checks without writing (dry runs) and refused files wrote nothing and are not listed.
+   */
+  async function history(
+    actor: Actor,
+    query: { limit: number; before?: number },
+  ): Promise<{ items: ImportHistoryItem[]; next: number | null }> {
+    assertCan(actor, "household.read");
+    let q = db
+      .selectFrom("audit_log")
+      .select(["id", "at", "actor_name", "region_code", "target_id", "detail"])
+      .where("action", "=", "household.import")
+      .orderBy("id", "desc")
+      .limit(query.limit + 1);
+    if (actor.regionCode) {
+      const [lo, hi] = scopeRange(actor.regionCode);
+      q = q.where("region_code", ">=", lo).where("region_code", "<", hi);
+    }
+    if (query.before !== undefined) q = q.where("id", "<", query.before);
+    const rows = await q.execute();
+    const items = rows.slice(0, query.limit).map(historyItem);
+    return { items, next: rows.length > query.limit ? items.at(-1)!.id : null };
+  }
+
   return {
     importNational,
     exportNational,
     planExport,
     annotate,
+    history,
 
     /**
      * Stores an upload and starts checking it (a dry run unless `dryRun` is false). The job runs

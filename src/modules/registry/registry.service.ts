@@ -128,6 +128,11 @@ export interface MergeOptions {
    * national import does, on the file's values): a new household is not checked again.
    */
   checked?: boolean;
+  /**
+   * More for the `household.import` audit entry, which the import history lists (the file's
+   * format, households refused by the caller's checks, problems found).
+   */
+  auditDetail?: Record<string, unknown>;
 }
 
 export interface MergeOutcome {
@@ -157,7 +162,8 @@ export interface MergeSession {
     options?: { dryRun?: boolean; total?: number },
   ): Promise<MergeOutcome[]>;
   reject(): void;
-  finish(): Promise<MergeReport>;
+  /** Commits the merge; `auditDetail` adds to (and overrides) the options' for the audit entry. */
+  finish(auditDetail?: Record<string, unknown>): Promise<MergeReport>;
 }
 
 function emptyReport(): MergeReport {
@@ -806,7 +812,7 @@ export function createRegistryService(deps: RegistryDeps) {
       reject() {
         rejected = true;
       },
-      async finish(): Promise<MergeReport> {
+      async finish(auditDetail?: Record<string, unknown>): Promise<MergeReport> {
         if (!write) return report;
         if (begun) {
           if (rejected) {
@@ -816,10 +822,18 @@ export function createRegistryService(deps: RegistryDeps) {
           }
           await sql`release savepoint fangpin_merge`.execute(trx);
         } else if (atomicAll && rejected) return report;
+        // Region: the importer's, so that the import history (exchange) lists it in scope.
         await audit(trx, actor, at, "household.import", {
           targetType: "household",
           targetId: meta.sourceRef ?? undefined,
-          detail: { ...report.households, source: meta.source },
+          ...(actor.regionCode ? { regionCode: actor.regionCode } : {}),
+          detail: {
+            ...report.households,
+            members: report.members,
+            source: meta.source,
+            ...options.auditDetail,
+            ...auditDetail,
+          },
         });
         report.committed = true;
         return report;
