@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../src/modules/auth/index.ts";
@@ -70,6 +70,8 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     expect(await page.getByTestId("main-menu").textContent()).toContain("数据导入");
 
     await page.locator('input[type="file"]').setInputFiles(file);
+    // Nothing written yet: the import history is empty.
+    await page.getByTestId("import-history").getByText("还没有导入记录").waitFor();
     await page.getByTestId("import-check").click();
     await page.getByTestId("import-problems").waitFor();
     await page.getByText("检查完成（未写入）").waitFor();
@@ -103,6 +105,15 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       good.household.householdNumber!,
     );
     expect(stored.household.size).toBe(3);
+
+    // The import is in the history: the file, who, one household created, one rejected.
+    const history = page.locator('[data-testid="import-history"] .ant-table-row');
+    await expect.poll(() => history.count()).toBe(1);
+    const entry = await history.first().textContent();
+    expect(entry).toContain(basename(file));
+    expect(entry).toContain(USER.username);
+    expect(entry).toContain("1 / 0 / 0 / 1");
+    await page.screenshot({ path: join(SCREENSHOTS, "import-history.png"), fullPage: true });
 
     // The assistance column becomes the household's measure, once.
     await page.getByTestId("import-measures-button").click();

@@ -85,6 +85,26 @@ export const importJob = (id: string, signal?: AbortSignal) =>
 
 export const confirmImport = (id: string) => api.post<ImportJob>(`/api/imports/${id}/confirm`);
 
+/** An import that wrote to the registry (导入记录). */
+export interface ImportHistoryItem {
+  id: number;
+  at: string;
+  actor: string;
+  region: string | null;
+  file: string | null;
+  format: "xlsx" | "csv" | null;
+  households: Counts;
+  members: Counts;
+  problems: number | null;
+}
+
+export const importHistory = (query: { limit: number; before?: number }, signal?: AbortSignal) =>
+  api.get<{ items: ImportHistoryItem[]; next: number | null }>(
+    "/api/import-history",
+    { limit: String(query.limit), ...(query.before ? { before: String(query.before) } : {}) },
+    signal,
+  );
+
 export const annotatedUrl = (id: string) => `/api/imports/${id}/annotated.xlsx`;
 
 export const exportUrl = (region: string, format: "xlsx" | "csv") =>

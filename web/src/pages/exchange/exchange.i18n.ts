@@ -62,6 +62,18 @@ export const exchangeZh = {
   exportButton: "导出",
   exportXlsx: "导出为 Excel（国家系统格式）",
   exportCsv: "导出为 CSV",
+  history: {
+    title: "导入记录",
+    hint: "本辖区内已写入系统的导入，最新的在前（只检查未写入的不列出）",
+    at: "时间",
+    file: "文件",
+    actor: "导入人",
+    households: "户（新建 / 更新 / 未变 / 退回）",
+    members: "人（新建 / 更新 / 未变 / 退回）",
+    problems: "问题",
+    empty: "还没有导入记录",
+    more: "加载更早的记录",
+  },
 };
 
 export type ExchangeText = typeof exchangeZh;
@@ -124,6 +136,18 @@ export const exchangeEn: ExchangeText = {
   exportButton: "Export",
   exportXlsx: "Export as Excel (national format)",
   exportCsv: "Export as CSV",
+  history: {
+    title: "Past imports",
+    hint: "Imports that wrote to the registry in your region, newest first (checks that wrote nothing are not listed)",
+    at: "When",
+    file: "File",
+    actor: "By",
+    households: "Households (created / updated / unchanged / rejected)",
+    members: "Members (created / updated / unchanged / rejected)",
+    problems: "Problems",
+    empty: "No imports yet",
+    more: "Load older imports",
+  },
 };
 
 export function useExchangeText(): ExchangeText {

@@ -22,14 +22,17 @@ import type { ColumnsType } from "antd/es/table/index.js";
 import { useEffect, useMemo, useState } from "react";
 import { isAbort } from "../../api/client.ts";
 import { useApiError } from "../../components/use-api-error.tsx";
+import { chinaDateTime } from "../../format.ts";
 import { useUser } from "../../session/session.tsx";
 import { type ExchangeText, useExchangeText } from "./exchange.i18n.ts";
 import {
   annotatedUrl,
   type Counts,
   confirmImport,
+  type ImportHistoryItem,
   type ImportJob,
   type ImportProblem,
+  importHistory,
   importJob,
   measuresFromImports,
   startImport,
@@ -198,6 +201,100 @@ function MeasuresFromImport({ x }: { x: ExchangeText }) {
   );
 }
 
+const HISTORY_PAGE = 20;
+
+/** Created / updated / unchanged / rejected in one cell, the rejected in red. */
+function countsText(c: Counts) {
+  return (
+    <span>
+      {c.created} / {c.updated} / {c.unchanged} /{" "}
+      <Typography.Text type={c.rejected > 0 ? "danger" : undefined}>{c.rejected}</Typography.Text>
+    </span>
+  );
+}
+
+/** 导入记录: the imports that wrote, newest first; reloaded when `version` changes. */
+function ImportHistory({ x, version }: { x: ExchangeText; version: string }) {
+  const showError = useApiError();
+  const [items, setItems] = useState<ImportHistoryItem[]>([]);
+  const [next, setNext] = useState<number | null>(null);
+  const [loading, setLoading] = useState(true);
+
+  useEffect(() => {
+    void version;
+    const ctrl = new AbortController();
+    setLoading(true);
+    importHistory({ limit: HISTORY_PAGE }, ctrl.signal)
+      .then((page) => {
+        setItems(page.items);
+        setNext(page.next);
+      })
+      .catch((e: unknown) => {
+        if (!isAbort(e)) showError(e);
+      })
+      .finally(() => setLoading(false));
+    return () => ctrl.abort();
+  }, [version, showError]);
+
+  const more = async () => {
+    if (next === null) return;
+    setLoading(true);
+    try {
+      const page = await importHistory({ limit: HISTORY_PAGE, before: next });
+      setItems((old) => [...old, ...page.items]);
+      setNext(page.next);
+    } catch (e) {
+      showError(e);
+    } finally {
+      setLoading(false);
+    }
+  };
+
+  const h = x.history;
+  const columns: ColumnsType<ImportHistoryItem> = [
+    { title: h.at, dataIndex: "at", width: 150, render: (at: string) => chinaDateTime(at) },
+    { title: h.file, dataIndex: "file", render: (f: string | null) => f ?? "—" },
+    { title: h.actor, dataIndex: "actor", width: 120 },
+    {
+      title: h.households,
+      dataIndex: "households",
+      width: 230,
+      render: (c: Counts) => countsText(c),
+    },
+    { title: h.members, dataIndex: "members", width: 230, render: (c: Counts) => countsText(c) },
+    {
+      title: h.problems,
+      dataIndex: "problems",
+      width: 80,
+      align: "right",
+      render: (n: number | null) => (n === null ? "—" : n),
+    },
+  ];
+  return (
+    <Card title={h.title} className="page__card" data-testid="import-history">
+      <Space direction="vertical" style={{ width: "100%" }}>
+        <Typography.Text type="secondary">{h.hint}</Typography.Text>
+        <Table<ImportHistoryItem>
+          rowKey="id"
+          size="small"
+          bordered
+          loading={loading}
+          columns={columns}
+          dataSource={items}
+          pagination={false}
+          locale={{ emptyText: h.empty }}
+          scroll={{ x: 1000 }}
+        />
+        {next !== null && (
+          <Button onClick={more} loading={loading}>
+            {h.more}
+          </Button>
+        )}
+      </Space>
+    </Card>
+  );
+}
+
 export function ImportPage() {
   const x = useExchangeText();
   const showError = useApiError();
@@ -257,6 +354,8 @@ export function ImportPage() {
     setFile(null);
   };
 
+  // The history again once an import has written.
+  const historyVersion = job?.status === "done" && job.report?.committed ? job.id : "";
   const running = job?.status === "running";
   const done = job?.status === "done" && job.report;
   const status = (() => {
@@ -363,6 +462,7 @@ export function ImportPage() {
           )}
         </Space>
       </Card>
+      <ImportHistory x={x} version={historyVersion} />
     </div>
   );
 }
