@@ -166,6 +166,54 @@ describe.each(engines)("backup of a %s database", (from: Engine) => {
     expect(await contents(source)).toEqual(before);
   });
 
+  it("restores a backup made before facts lost their load's columns (migration 014)", async () => {
+    // The backup as the version before 014 wrote it: the facts carry file_hash, file_name and
+    // created_at, and the header does not list the migration.
+    const lines = gunzipSync(readFileSync(file)).toString("utf8").trimEnd().split("\n");
+    const header = JSON.parse(lines[0]!);
+    header.migrations = header.migrations.filter((m: string) => m !== "014-facts-lineage");
+    let inFacts = false;
+    let facts = 0;
+    const old = [JSON.stringify(header)];
+    for (const line of lines.slice(1)) {
+      const value = JSON.parse(line);
+      if (!Array.isArray(value)) {
+        inFacts = value.table === "facts";
+        if (inFacts) value.columns = [...value.columns, "file_hash", "file_name", "created_at"];
+        old.push(JSON.stringify(value));
+        continue;
+      }
+      if (inFacts) {
+        facts++;
+        value.push("f".repeat(64), "medical.csv", "2026-11-20T02:00:00.000Z");
+      }
+      old.push(JSON.stringify(value));
+    }
+    expect(facts).toBeGreaterThan(0);
+    const older = join(dir, `${from}-before-014.fpbak`);
+    writeFileSync(older, gzipSync(`${old.join("\n")}\n`));
+    const target = await openTestDatabase(from);
+    try {
+      await restore(target, older);
+      expect(await contents(target)).toEqual(before);
+      // The same columns in a backup that lists 014 are not known to this database.
+      header.migrations = [...header.migrations, "014-facts-lineage"];
+      old[0] = JSON.stringify(header);
+      const wrong = join(dir, `${from}-wrong-014.fpbak`);
+      writeFileSync(wrong, gzipSync(`${old.join("\n")}\n`));
+      const again = await openTestDatabase(from);
+      try {
+        await expect(restore(again, wrong)).rejects.toMatchObject({
+          code: "backup_table_unknown",
+        });
+      } finally {
+        await again.drop();
+      }
+    } finally {
+      await target.drop();
+    }
+  });
+
   it("refuses a truncated or foreign file, and writes nothing", async () => {
     const text = gunzipSync(readFileSync(file)).toString("utf8");
     const lines = text.trimEnd().split("\n");

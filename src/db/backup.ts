@@ -22,6 +22,16 @@ import { invalid } from "../core/errors.ts";
 import type { FileStore } from "../modules/cases/file-store.ts";
 import type { Database } from "./connect.ts";
 import { MIGRATIONS } from "./migrate.ts";
+import { DROPPED_014 } from "./migrations/014-facts-lineage.ts";
+
+/**
+ * Columns later migrations dropped, by migration and table: a backup made before such a
+ * migration still carries them, and its values there are left out on restore (they were
+ * redundant: see each migration).
+ */
+const DROPPED: Record<string, Record<string, readonly string[]>> = {
+  "014-facts-lineage": DROPPED_014,
+};
 
 // biome-ignore lint/suspicious/noExplicitAny: tables are read by name, whatever the schema holds
 type AnyDb = Kysely<any>;
@@ -275,8 +285,15 @@ export async function restore(
         throw invalid(`备份来自更新的版本（迁移 ${newer.join("、")}），请先升级 fangpin`, {
           code: "backup_newer",
         });
+      const backupMigrations = header.migrations;
+      const droppedSince = (table: string) =>
+        Object.entries(DROPPED)
+          .filter(([m]) => !backupMigrations.includes(m))
+          .flatMap(([, tables]) => tables[table] ?? []);
       let table: TableInfo | null = null;
       let columns: string[] = [];
+      /** Positions of the backup's columns that the table still has. */
+      let kept: number[] = [];
       let rows: Record<string, unknown>[] = [];
       let trailer: Record<string, unknown> | null = null;
       const flush = async () => {
@@ -293,7 +310,7 @@ export async function restore(
           if (!table || line.length !== columns.length)
             throw invalid("备份文件的数据行与表头不符", { code: "backup_corrupt" });
           const row: Record<string, unknown> = {};
-          for (let i = 0; i < columns.length; i++) row[columns[i]!] = line[i];
+          for (const i of kept) row[columns[i]!] = line[i];
           rows.push(row);
           // Statements stay under both engines' parameter limits.
           if (rows.length * columns.length >= 30_000 || rows.length >= CHUNK) await flush();
@@ -323,7 +340,9 @@ export async function restore(
         if (!isStrings(line.columns))
           throw invalid(`备份中表 ${name} 的表头已损坏`, { code: "backup_corrupt" });
         columns = line.columns;
-        const missing = columns.filter((c) => !table!.columns.includes(c));
+        const dropped = droppedSince(name);
+        kept = columns.flatMap((c, i) => (dropped.includes(c) ? [] : [i]));
+        const missing = columns.filter((c) => !table!.columns.includes(c) && !dropped.includes(c));
         if (missing.length > 0)
           throw invalid(`备份中表 ${name} 的列 ${missing.join("、")} 在本数据库中不存在`, {
             code: "backup_table_unknown",

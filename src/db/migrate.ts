@@ -12,6 +12,7 @@ import { up008 } from "./migrations/008-incomes.ts";
 import { up009 } from "./migrations/009-feed-indexes.ts";
 import { up011 } from "./migrations/011-feed-withdrawals.ts";
 import { up013 } from "./migrations/013-audit-action-index.ts";
+import { up014 } from "./migrations/014-facts-lineage.ts";
 
 /** Names of all migrations, in order. */
 export const MIGRATIONS = [
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   "009-feed-indexes",
   "011-feed-withdrawals",
   "013-audit-action-index",
+  "014-facts-lineage",
 ];
 
 function provider(database: Database): MigrationProvider {
@@ -39,6 +41,7 @@ function provider(database: Database): MigrationProvider {
     "009-feed-indexes": { up: up009(database.engine) },
     "011-feed-withdrawals": { up: up011() },
     "013-audit-action-index": { up: up013() },
+    "014-facts-lineage": { up: up014() },
   };
   if (Object.keys(migrations).join() !== MIGRATIONS.join())
     throw new Error("MIGRATIONS is out of date");

@@ -527,11 +527,9 @@ export interface FactTable {
   effective_to: string | null;
   period: string | null;
   vals: string;
+  /** The load the fact came in (its file, hash and time: feed_loads). */
   load_id: number;
-  file_hash: string;
-  file_name: string;
   row_number: number;
-  created_at: string;
   superseded_by: number | null;
   superseded_load: number | null;
   superseded_at: string | null;

@@ -125,10 +125,7 @@ async function insertFacts(db: Kysely<DB>, seed: number) {
         period: null,
         vals: JSON.stringify(f.values),
         load_id: Number(load.id),
-        file_hash: "0".repeat(64),
-        file_name: "random.csv",
         row_number: n + 2,
-        created_at: `${TODAY}T00:00:00Z`,
         superseded_by: null,
         superseded_load: null,
         // Every seventh fact was corrected since: no rule may see it.

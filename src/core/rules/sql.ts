@@ -63,6 +63,8 @@ export const AGGREGATE_ALIAS = "a";
 const MEMBER_ALIAS = "mm";
 /** Alias of the facts table inside a `facts.<name>` macro or size(). */
 const FACT_ALIAS = "ff";
+/** Alias of a fact's load, for its file name in the evidence. */
+const LOAD_ALIAS = "fl";
 
 export function quote(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
@@ -475,7 +477,9 @@ export function feedTypesRead(checked: Checked): string[] {
  */
 export function factSourcesSql(feedTypes: readonly string[], engine: SqlEngine, h = "h"): string {
   const where = `${FACT_ALIAS}.household_id = ${h}.id AND ${FACT_ALIAS}.superseded_at IS NULL AND ${FACT_ALIAS}.feed_type IN (${feedTypes.map(quote).join(", ")})`;
+  // The file name is the fact's load's (feed_loads).
+  const from = `facts ${FACT_ALIAS} JOIN feed_loads ${LOAD_ALIAS} ON ${LOAD_ALIAS}.id = ${FACT_ALIAS}.load_id`;
   if (engine === "postgres")
-    return `(SELECT string_agg(${FACT_ALIAS}.file_name || ' 第 ' || CAST(${FACT_ALIAS}.row_number AS text) || ' 行', '；' ORDER BY ${FACT_ALIAS}.id) FROM facts ${FACT_ALIAS} WHERE ${where})`;
-  return `(SELECT group_concat(src, '；') FROM (SELECT ${FACT_ALIAS}.file_name || ' 第 ' || ${FACT_ALIAS}.row_number || ' 行' AS src FROM facts ${FACT_ALIAS} WHERE ${where} ORDER BY ${FACT_ALIAS}.id))`;
+    return `(SELECT string_agg(${LOAD_ALIAS}.file_name || ' 第 ' || CAST(${FACT_ALIAS}.row_number AS text) || ' 行', '；' ORDER BY ${FACT_ALIAS}.id) FROM ${from} WHERE ${where})`;
+  return `(SELECT group_concat(src, '；') FROM (SELECT ${LOAD_ALIAS}.file_name || ' 第 ' || ${FACT_ALIAS}.row_number || ' 行' AS src FROM ${from} WHERE ${where} ORDER BY ${FACT_ALIAS}.id))`;
 }

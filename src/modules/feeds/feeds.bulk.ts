@@ -24,7 +24,7 @@ export interface LoadContext {
   loadId: number;
   fileHash: string;
   fileName: string;
-  /** The load's time (ISO), the facts' created_at and what they supersede's superseded_at. */
+  /** The load's time (ISO): what the facts it supersedes get as superseded_at. */
   at: string;
 }
 
@@ -155,10 +155,7 @@ const FACT_COLUMNS = [
   "period",
   "vals",
   "load_id",
-  "file_hash",
-  "file_name",
   "row_number",
-  "created_at",
 ] as const;
 
 /** Writes row `i` of `src` (`Decision.rows`) into `into` from `at`, in ROW_COLUMNS order. */
@@ -188,10 +185,7 @@ function putFact(into: Value[], at: number, src: readonly Value[], i: number, lo
   into[at + 8] = src[f + 7]!; // period
   into[at + 9] = src[f + 8]!; // vals
   into[at + 10] = load.loadId;
-  into[at + 11] = load.fileHash;
-  into[at + 12] = load.fileName;
-  into[at + 13] = src[f + 9]!; // row_number
-  into[at + 14] = load.at;
+  into[at + 11] = src[f + 9]!; // row_number
 }
 
 /** The current fact that fact `i` of `src` replaces, or null. */
@@ -419,10 +413,7 @@ function kyselyStore(trx: Kysely<DB>, load: LoadContext): FactStore {
           period: v[8] as string | null,
           vals: v[9] as string,
           load_id: v[10] as number,
-          file_hash: v[11] as string,
-          file_name: v[12] as string,
-          row_number: v[13] as number,
-          created_at: v[14] as string,
+          row_number: v[11] as number,
           superseded_by: null,
           superseded_load: null,
           superseded_at: null,

@@ -116,11 +116,17 @@ describeEachEngine("feed loads", (database) => {
     });
     expect(fact).toMatchObject({
       effective_from: "2026-10-09",
-      file_name: "medical.csv",
       row_number: 3,
       superseded_at: null,
     });
-    expect(fact.file_hash).toMatch(/^[0-9a-f]{64}$/);
+    // Its file, hash and time are its load's.
+    const load = await database()
+      .db.selectFrom("feed_loads")
+      .selectAll()
+      .where("id", "=", fact.load_id)
+      .executeTakeFirstOrThrow();
+    expect(load.file_name).toBe("medical.csv");
+    expect(load.file_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("re-loading the same file changes nothing", async () => {
@@ -157,7 +163,12 @@ describeEachEngine("feed loads", (database) => {
     expect(facts[0]!.superseded_load).toBe(r.loadId);
     expect(facts[1]!.superseded_at).toBeNull();
     expect(JSON.parse(facts[1]!.vals).outOfPocket).toBe(3_620_050);
-    expect(facts[1]!.file_name).toBe("medical-corrected.csv");
+    const load = await database()
+      .db.selectFrom("feed_loads")
+      .select("file_name")
+      .where("id", "=", facts[1]!.load_id)
+      .executeTakeFirstOrThrow();
+    expect(load.file_name).toBe("medical-corrected.csv");
   });
 
   it("a file for a reporting period ends the period's facts it no longer lists", async () => {

@@ -233,12 +233,13 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
       const out = new Map<number, string>();
       for (let from = 0; from < householdIds.length; from += 10_000) {
         const rows = await db
-          .selectFrom("facts")
-          .select(["household_id", "file_name", "row_number"])
-          .where("household_id", "in", householdIds.slice(from, from + 10_000))
-          .where("superseded_at", "is", null)
-          .where("feed_type", "in", feedTypes)
-          .orderBy("id")
+          .selectFrom("facts as f")
+          .innerJoin("feed_loads as l", "l.id", "f.load_id")
+          .select(["f.household_id", "l.file_name", "f.row_number"])
+          .where("f.household_id", "in", householdIds.slice(from, from + 10_000))
+          .where("f.superseded_at", "is", null)
+          .where("f.feed_type", "in", feedTypes)
+          .orderBy("f.id")
           .execute();
         for (const r of rows) {
           const id = Number(r.household_id);
