@@ -11,6 +11,7 @@ import { up007 } from "./migrations/007-api-tokens.ts";
 import { up008 } from "./migrations/008-incomes.ts";
 import { up009 } from "./migrations/009-feed-indexes.ts";
 import { up011 } from "./migrations/011-feed-withdrawals.ts";
+import { up012 } from "./migrations/012-signal-counts.ts";
 
 /** Names of all migrations, in order. */
 export const MIGRATIONS = [
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   "008-incomes",
   "009-feed-indexes",
   "011-feed-withdrawals",
+  "012-signal-counts",
 ];
 
 function provider(database: Database): MigrationProvider {
@@ -36,6 +38,7 @@ function provider(database: Database): MigrationProvider {
     "008-incomes": { up: up008(database.engine) },
     "009-feed-indexes": { up: up009(database.engine) },
     "011-feed-withdrawals": { up: up011() },
+    "012-signal-counts": { up: up012(database.engine) },
   };
   if (Object.keys(migrations).join() !== MIGRATIONS.join())
     throw new Error("MIGRATIONS is out of date");

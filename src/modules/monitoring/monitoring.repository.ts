@@ -330,6 +330,27 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
       return affected(r);
     },
 
+    /**
+     * Folds the delta rows PostgreSQL's triggers append to the counts of open signals and tasks
+     * (migration 012) back into one row per key, dropping keys that sum to zero. The sums do
+     * not change, so readers see the same counts before, during and after. SQLite keeps one
+     * row per key already.
+     */
+    async compactCounts(): Promise<void> {
+      if (engine !== "postgres") return;
+      const tables = [
+        { name: "signal_counts", key: "village_code, rule_id, category, severity" },
+        { name: "verification_counts", key: "village_code, deadline" },
+      ];
+      for (const { name, key } of tables)
+        await sql
+          .raw(
+            `WITH gone AS (DELETE FROM ${name} RETURNING ${key}, n)
+             INSERT INTO ${name} (${key}, n) SELECT ${key}, sum(n) FROM gone GROUP BY ${key} HAVING sum(n) <> 0`,
+          )
+          .execute(db);
+    },
+
     /** Counties that have households in a range. */
     async countiesIn(range: [string, string]): Promise<string[]> {
       const r = await sql<{ county: string }>`

@@ -342,6 +342,7 @@ export function createMonitoringService({ db, engine, now, policies }: Monitorin
       }
       const result = await db.transaction().execute(async (trx) => {
         const repo = createMonitoringRepository(trx, engine);
+        await repo.compactCounts();
         const households = await repo.countHouseholds(range);
         const openByRule = await repo.openByRule(range);
         const open = Object.values(openByRule).reduce((a, b) => a + b, 0);
