@@ -334,21 +334,30 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
      * Folds the delta rows PostgreSQL's triggers append to the counts of open signals and tasks
      * (migration 012) back into one row per key, dropping keys that sum to zero. The sums do
      * not change, so readers see the same counts before, during and after. SQLite keeps one
-     * row per key already.
+     * row per key already. Runs in a transaction of its own (call it outside one); while
+     * another compaction of the schema runs it does nothing rather than wait for, or deadlock
+     * with, that one.
      */
     async compactCounts(): Promise<void> {
       if (engine !== "postgres") return;
-      const tables = [
-        { name: "signal_counts", key: "village_code, rule_id, category, severity" },
-        { name: "verification_counts", key: "village_code, deadline" },
-      ];
-      for (const { name, key } of tables)
-        await sql
-          .raw(
-            `WITH gone AS (DELETE FROM ${name} RETURNING ${key}, n)
-             INSERT INTO ${name} (${key}, n) SELECT ${key}, sum(n) FROM gone GROUP BY ${key} HAVING sum(n) <> 0`,
-          )
-          .execute(db);
+      await db.transaction().execute(async (trx) => {
+        const free = await sql<{ free: boolean }>`
+          SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.compact_counts')) AS free`.execute(
+          trx,
+        );
+        if (!free.rows[0]?.free) return;
+        const tables = [
+          { name: "signal_counts", key: "village_code, rule_id, category, severity" },
+          { name: "verification_counts", key: "village_code, deadline" },
+        ];
+        for (const { name, key } of tables)
+          await sql
+            .raw(
+              `WITH gone AS (DELETE FROM ${name} RETURNING ${key}, n)
+               INSERT INTO ${name} (${key}, n) SELECT ${key}, sum(n) FROM gone GROUP BY ${key} HAVING sum(n) <> 0`,
+            )
+            .execute(trx);
+      });
     },
 
     /** Counties that have households in a range. */

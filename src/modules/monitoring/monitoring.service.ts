@@ -342,7 +342,6 @@ export function createMonitoringService({ db, engine, now, policies }: Monitorin
       }
       const result = await db.transaction().execute(async (trx) => {
         const repo = createMonitoringRepository(trx, engine);
-        await repo.compactCounts();
         const households = await repo.countHouseholds(range);
         const openByRule = await repo.openByRule(range);
         const open = Object.values(openByRule).reduce((a, b) => a + b, 0);
@@ -372,6 +371,8 @@ export function createMonitoringService({ db, engine, now, policies }: Monitorin
           openedByRule: byRule,
         };
       });
+      // The sweep's writes left PostgreSQL's counts of open signals as deltas: fold them.
+      await createMonitoringRepository(db, engine).compactCounts();
       return { ...result, ms: Math.round(performance.now() - started) };
     },
 

@@ -231,6 +231,22 @@ describeEachEngine("kept counts of open signals", (database, engine) => {
     expect(Number(open.n)).toBeGreaterThan(0);
     expect((await signals.summary(county)).overdue).toBeGreaterThan(0);
 
+    // Compacted, every key has one row, and no key a count of zero or less.
+    await compact();
+    for (const [table, key] of [
+      ["signal_counts", "village_code, rule_id, category, severity"],
+      ["verification_counts", "village_code, deadline"],
+    ] as const) {
+      const { rows } = await sql
+        .raw<{ keys: number; rows: number; low: number }>(
+          `SELECT count(DISTINCT ${key.replaceAll(", ", " || '|' || ")}) AS keys, count(*) AS rows,
+             sum(CASE WHEN n <= 0 THEN 1 ELSE 0 END) AS low FROM ${table}`,
+        )
+        .execute(d.db);
+      expect(Number(rows[0]!.rows), table).toBe(Number(rows[0]!.keys));
+      expect(Number(rows[0]!.low ?? 0), table).toBe(0);
+    }
+
     // A rollback leaves the counts as they were.
     await d.db
       .transaction()
