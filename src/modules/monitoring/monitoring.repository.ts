@@ -380,26 +380,19 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
       return Number(r.n);
     },
 
-    async openCount(range: [string, string]): Promise<number> {
-      const r = await db
-        .selectFrom("signals")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .where("status", "=", "open")
-        .where("village_code", ">=", range[0])
-        .where("village_code", "<", range[1])
-        .executeTakeFirstOrThrow();
-      return Number(r.n);
-    },
-
-    /** Open signals per rule in a range. */
+    /**
+     * Open signals per rule in a range, from the counts the database keeps (migration 012):
+     * grouping the open signals themselves took 0.4–0.6 s of a sweep at 1,000,000 households.
+     */
     async openByRule(range: [string, string]): Promise<Record<string, number>> {
+      const n = sql<number>`sum(n)`;
       const rows = await db
-        .selectFrom("signals")
-        .select(["rule_id", (eb) => eb.fn.countAll<number>().as("n")])
-        .where("status", "=", "open")
+        .selectFrom("signal_counts")
+        .select(["rule_id", n.as("n")])
         .where("village_code", ">=", range[0])
         .where("village_code", "<", range[1])
         .groupBy("rule_id")
+        .having(n, ">", 0)
         .orderBy("rule_id")
         .execute();
       return Object.fromEntries(rows.map((r) => [r.rule_id, Number(r.n)]));

@@ -123,6 +123,13 @@ describeEachEngine("kept counts of open signals", (database, engine) => {
           expect(norm(kept[part]), `${step}: ${part} of ${root || "all"}`).toEqual(
             norm(direct[part]),
           );
+        // What a sweep reports as open per rule.
+        const perRule: Record<string, number> = {};
+        for (const r of direct.byRule) perRule[r.rule_id] = (perRule[r.rule_id] ?? 0) + Number(r.n);
+        expect(
+          await createMonitoringRepository(d.db, d.engine).openByRule(range),
+          `${step}: sweep's open per rule of ${root || "all"}`,
+        ).toEqual(perRule);
       }
     };
 
