@@ -70,6 +70,13 @@ function peakRssMb(pid: number): number {
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function waitForHealth(child: ChildProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
@@ -185,6 +192,7 @@ async function main() {
       const until = performance.now() + seconds * 1000;
       let next = 0;
       const cpu0 = process.cpuUsage();
+      const serverCpu0 = cpuSeconds(child.pid!);
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
           while (performance.now() < until) {
@@ -194,11 +202,14 @@ async function main() {
         }),
       );
       const clientCpu = process.cpuUsage(cpu0);
+      const lookupServerCpu = cpuSeconds(child.pid!) - serverCpu0;
 
       for (let i = 0; i < 5; i++) await get(`/api/signals/summary?region=${COUNTY}`);
       const rollups: number[] = [];
+      const rollupCpu0 = cpuSeconds(child.pid!);
       for (let i = 0; i < 100; i++)
         rollups.push(await get(`/api/signals/summary?region=${COUNTY}`));
+      const rollupServerCpu = cpuSeconds(child.pid!) - rollupCpu0;
 
       const result = {
         engine: url.startsWith("sqlite:") ? "sqlite" : "postgres",
@@ -211,7 +222,11 @@ async function main() {
           ...stats(lookups),
         },
         lookupClientCpuSeconds: Math.round((clientCpu.user + clientCpu.system) / 1e5) / 10,
+        lookupServerCpuSeconds: Math.round(lookupServerCpu * 10) / 10,
+        lookupServerCpuMsPerRequest:
+          Math.round((lookupServerCpu / Math.max(1, lookups.length)) * 1e5) / 100,
         rollup: stats(rollups),
+        rollupServerCpuMsPerRequest: Math.round(rollupServerCpu * 1000) / 100,
         serverPeakRssMb: peakRssMb(child.pid!),
         loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
       };

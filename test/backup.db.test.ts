@@ -41,7 +41,19 @@ const NOW = new Date("2026-11-20T02:00:00Z");
 const policies = createPolicyService();
 const engines = ENGINES.filter((e) => e === "sqlite" || PG_URL);
 
-/** Every row of every table (but sessions), in key order, as plain values. */
+/**
+ * Counts the database keeps by trigger (migration 012): left out of backups and rebuilt by a
+ * restore, compared as sums per key (PostgreSQL may hold several rows of one key).
+ */
+const DERIVED: Record<string, string> = {
+  signal_counts: "village_code, rule_id, category, severity",
+  verification_counts: "village_code, deadline",
+};
+
+/**
+ * Every row of every table (but sessions), in key order, as plain values; the derived counts
+ * summed per key.
+ */
 async function contents(database: Database): Promise<Record<string, unknown[]>> {
   const db = database.db as AnyDb;
   const names =
@@ -63,7 +75,16 @@ async function contents(database: Database): Promise<Record<string, unknown[]>> 
   const out: Record<string, unknown[]> = {};
   for (const name of names.sort()) {
     if (name === "sessions" || name.startsWith("kysely_")) continue;
-    const rows = await db.selectFrom(name).selectAll().execute();
+    const key = DERIVED[name];
+    const rows = key
+      ? (
+          await sql
+            .raw<Record<string, unknown>>(
+              `select ${key}, cast(sum(n) as integer) as n from ${name} group by ${key} having sum(n) > 0`,
+            )
+            .execute(db)
+        ).rows
+      : await db.selectFrom(name).selectAll().execute();
     // In a stable order whatever the table's key: by the rows' text.
     out[name] = rows
       .map((r) => [JSON.stringify(r), r] as const)
@@ -119,7 +140,12 @@ describe.each(engines)("backup of a %s database", (from: Engine) => {
     const summary = await backup(source, file, undefined, localFileStore(sourceFiles));
     expect(summary.files).toBe(1);
     before = await contents(source);
-    expect(summary.rows).toBe(Object.values(before).reduce((n, rows) => n + rows.length, 0));
+    expect(before.signal_counts?.length).toBeGreaterThan(0);
+    expect(summary.rows).toBe(
+      Object.entries(before)
+        .filter(([name]) => !DERIVED[name])
+        .reduce((n, [, rows]) => n + rows.length, 0),
+    );
     expect(summary.tables.households).toBe(before.households!.length);
   }, 120_000);
   afterAll(async () => {

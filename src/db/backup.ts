@@ -38,8 +38,18 @@ type AnyDb = Kysely<any>;
 
 export const BACKUP_FORMAT = "fangpin-backup";
 export const BACKUP_VERSION = 1;
-/** Tables a backup leaves out: login sessions, and the migrator's own bookkeeping. */
-const SKIPPED = new Set(["sessions", "kysely_migration", "kysely_migration_lock"]);
+/**
+ * Tables a backup leaves out: login sessions, the migrator's own bookkeeping, and the counts
+ * of open signals and tasks (migration 012), which the database's triggers rebuild as a
+ * restore writes the signals and tasks themselves.
+ */
+const SKIPPED = new Set([
+  "sessions",
+  "kysely_migration",
+  "kysely_migration_lock",
+  "signal_counts",
+  "verification_counts",
+]);
 /** Rows read or written per statement. */
 const CHUNK = 1000;
 

@@ -11,6 +11,7 @@ import { up007 } from "./migrations/007-api-tokens.ts";
 import { up008 } from "./migrations/008-incomes.ts";
 import { up009 } from "./migrations/009-feed-indexes.ts";
 import { up011 } from "./migrations/011-feed-withdrawals.ts";
+import { up012 } from "./migrations/012-signal-counts.ts";
 import { up013 } from "./migrations/013-audit-action-index.ts";
 import { up014 } from "./migrations/014-facts-lineage.ts";
 
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   "008-incomes",
   "009-feed-indexes",
   "011-feed-withdrawals",
+  "012-signal-counts",
   "013-audit-action-index",
   "014-facts-lineage",
 ];
@@ -40,6 +42,7 @@ function provider(database: Database): MigrationProvider {
     "008-incomes": { up: up008(database.engine) },
     "009-feed-indexes": { up: up009(database.engine) },
     "011-feed-withdrawals": { up: up011() },
+    "012-signal-counts": { up: up012(database.engine) },
     "013-audit-action-index": { up: up013() },
     "014-facts-lineage": { up: up014() },
   };

@@ -135,6 +135,25 @@ export interface SignalTable {
   resolution: string | null;
 }
 
+/**
+ * Open signals per village and rule, kept by triggers (migration 012). On PostgreSQL a key may
+ * have several rows (deltas not yet compacted): always sum `n`.
+ */
+export interface SignalCountTable {
+  village_code: string;
+  rule_id: string;
+  category: string;
+  severity: string;
+  n: number;
+}
+
+/** Open verification tasks per village and deadline, kept like `signal_counts`. */
+export interface VerificationCountTable {
+  village_code: string;
+  deadline: string;
+  n: number;
+}
+
 export interface SweepTable {
   id: Generated<number>;
   started_at: string;
@@ -407,6 +426,8 @@ export interface DB {
   api_tokens: ApiTokenTable;
   audit_log: AuditTable;
   signals: SignalTable;
+  signal_counts: SignalCountTable;
+  verification_counts: VerificationCountTable;
   sweeps: SweepTable;
   verifications: VerificationTable;
   verification_events: VerificationEventTable;

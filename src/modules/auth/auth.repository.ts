@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { DB } from "../../db/schema.ts";
+import { runShaped } from "../../db/shaped-query.ts";
 
 export function createAuthRepository(db: Kysely<DB>) {
   return {
@@ -36,21 +37,24 @@ export function createAuthRepository(db: Kysely<DB>) {
       await db.insertInto("sessions").values(row).execute();
     },
 
-    findSessionUser(tokenHash: string, now: string) {
-      return db
-        .selectFrom("sessions")
-        .innerJoin("users", "users.id", "sessions.user_id")
-        .select([
-          "users.id",
-          "users.username",
-          "users.display_name",
-          "users.role",
-          "users.region_code",
-          "users.disabled",
-        ])
-        .where("sessions.token_hash", "=", tokenHash)
-        .where("sessions.expires_at", ">", now)
-        .executeTakeFirst();
+    /** The user of a live session; asked at every request, hence compiled once (runShaped). */
+    async findSessionUser(tokenHash: string, now: string) {
+      const [row] = await runShaped(db, "session-user", { tokenHash, now }, (p) =>
+        db
+          .selectFrom("sessions")
+          .innerJoin("users", "users.id", "sessions.user_id")
+          .select([
+            "users.id",
+            "users.username",
+            "users.display_name",
+            "users.role",
+            "users.region_code",
+            "users.disabled",
+          ])
+          .where("sessions.token_hash", "=", p.tokenHash)
+          .where("sessions.expires_at", ">", p.now),
+      );
+      return row;
     },
 
     async deleteSession(tokenHash: string) {

@@ -331,6 +331,36 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
       return affected(r);
     },
 
+    /**
+     * Folds the delta rows PostgreSQL's triggers append to the counts of open signals and tasks
+     * (migration 012) back into one row per key, dropping keys that sum to zero. The sums do
+     * not change, so readers see the same counts before, during and after. SQLite keeps one
+     * row per key already. Runs in a transaction of its own (call it outside one); while
+     * another compaction of the schema runs it does nothing rather than wait for, or deadlock
+     * with, that one.
+     */
+    async compactCounts(): Promise<void> {
+      if (engine !== "postgres") return;
+      await db.transaction().execute(async (trx) => {
+        const free = await sql<{ free: boolean }>`
+          SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.compact_counts')) AS free`.execute(
+          trx,
+        );
+        if (!free.rows[0]?.free) return;
+        const tables = [
+          { name: "signal_counts", key: "village_code, rule_id, category, severity" },
+          { name: "verification_counts", key: "village_code, deadline" },
+        ];
+        for (const { name, key } of tables)
+          await sql
+            .raw(
+              `WITH gone AS (DELETE FROM ${name} RETURNING ${key}, n)
+               INSERT INTO ${name} (${key}, n) SELECT ${key}, sum(n) FROM gone GROUP BY ${key} HAVING sum(n) <> 0`,
+            )
+            .execute(trx);
+      });
+    },
+
     /** Counties that have households in a range. */
     async countiesIn(range: [string, string]): Promise<string[]> {
       const r = await sql<{ county: string }>`
@@ -351,26 +381,19 @@ export function createMonitoringRepository(db: Kysely<DB>, engine: Engine) {
       return Number(r.n);
     },
 
-    async openCount(range: [string, string]): Promise<number> {
-      const r = await db
-        .selectFrom("signals")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .where("status", "=", "open")
-        .where("village_code", ">=", range[0])
-        .where("village_code", "<", range[1])
-        .executeTakeFirstOrThrow();
-      return Number(r.n);
-    },
-
-    /** Open signals per rule in a range. */
+    /**
+     * Open signals per rule in a range, from the counts the database keeps (migration 012):
+     * grouping the open signals themselves took 0.4–0.6 s of a sweep at 1,000,000 households.
+     */
     async openByRule(range: [string, string]): Promise<Record<string, number>> {
+      const n = sql<number>`sum(n)`;
       const rows = await db
-        .selectFrom("signals")
-        .select(["rule_id", (eb) => eb.fn.countAll<number>().as("n")])
-        .where("status", "=", "open")
+        .selectFrom("signal_counts")
+        .select(["rule_id", n.as("n")])
         .where("village_code", ">=", range[0])
         .where("village_code", "<", range[1])
         .groupBy("rule_id")
+        .having(n, ">", 0)
         .orderBy("rule_id")
         .execute();
       return Object.fromEntries(rows.map((r) => [r.rule_id, Number(r.n)]));

@@ -371,6 +371,8 @@ export function createMonitoringService({ db, engine, now, policies }: Monitorin
           openedByRule: byRule,
         };
       });
+      // The sweep's writes left PostgreSQL's counts of open signals as deltas: fold them.
+      await createMonitoringRepository(db, engine).compactCounts();
       return { ...result, ms: Math.round(performance.now() - started) };
     },
 

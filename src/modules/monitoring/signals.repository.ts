@@ -113,38 +113,49 @@ export function createSignalsRepository(db: Kysely<DB>) {
       return q.execute();
     },
 
+    /**
+     * Open signals per rule (with its category and severity) in a range, from the counts the
+     * database keeps (migration 012): rows per village and rule, not per signal.
+     */
     byRule(range: [string, string]) {
+      const n = sql<number>`sum(n)`;
       return db
-        .selectFrom("signals")
-        .select(["rule_id", "category", "severity", (eb) => eb.fn.countAll<number>().as("n")])
-        .where("status", "=", "open")
+        .selectFrom("signal_counts")
+        .select(["rule_id", "category", "severity", n.as("n")])
         .where("village_code", ">=", range[0])
         .where("village_code", "<", range[1])
         .groupBy(["rule_id", "category", "severity"])
+        .having(n, ">", 0)
         .orderBy("rule_id")
+        .orderBy("category")
+        .orderBy("severity")
         .execute();
     },
 
-    /** Open signals and overdue open tasks per child region (by code prefix length). */
+    /**
+     * Open signals, and open tasks whose deadline is before `today`, per child region (by code
+     * prefix length), from the kept counts.
+     */
     async byRegion(range: [string, string], prefixLength: number, today: string) {
       // The length is a literal so that PostgreSQL sees the same expression in GROUP BY.
       const code = sql<string>`substr(village_code, 1, ${sql.lit(prefixLength)})`;
+      const n = sql<number>`sum(n)`;
       const open = await db
-        .selectFrom("signals")
-        .select([code.as("code"), (eb) => eb.fn.countAll<number>().as("n")])
-        .where("status", "=", "open")
+        .selectFrom("signal_counts")
+        .select([code.as("code"), n.as("n")])
         .where("village_code", ">=", range[0])
         .where("village_code", "<", range[1])
         .groupBy(code)
+        .having(n, ">", 0)
         .execute();
       const overdue = await db
-        .selectFrom("verifications")
-        .select([code.as("code"), (eb) => eb.fn.countAll<number>().as("n")])
-        .where("status", "=", "open")
+        .selectFrom("verification_counts")
+        .select([code.as("code"), n.as("n")])
         .where("deadline", "<", today)
         .where("village_code", ">=", range[0])
         .where("village_code", "<", range[1])
         .groupBy(code)
+        .having(n, ">", 0)
         .execute();
       return { open, overdue };
     },

@@ -1,6 +1,7 @@
 /** Registry queries (Kysely only; no policy here). Every read takes the caller's scope range. */
 import { type Insertable, type Kysely, sql, type Updateable } from "kysely";
 import type { DB, HouseholdEventTable, HouseholdTable, MemberTable } from "../../db/schema.ts";
+import { runShaped } from "../../db/shaped-query.ts";
 
 export type Scope = [string, string] | null;
 type Row = Record<string, unknown>;
@@ -95,76 +96,101 @@ export function createRegistryRepository(db: Kysely<DB>) {
         .execute();
     },
 
-    list(filter: ListFilter, scope: Scope) {
-      let q = withRegions()
-        .select([
-          "h.id",
-          "h.household_number",
-          "h.village_code",
-          "h.group_name",
-          "h.head_name",
-          "h.size",
-          "h.household_type",
-          "h.monitoring_category",
-          "h.risk_eliminated",
-          "h.per_capita_income",
-          "h.version",
-          "h.updated_at",
-          "v.name as village_name",
-          "t.code as town_code",
-          "t.name as town_name",
-        ])
-        .orderBy("h.id")
-        .limit(filter.limit);
-      for (const range of [scope, filter.region ?? null]) {
-        if (range)
-          q = q.where("h.village_code", ">=", range[0]).where("h.village_code", "<", range[1]);
-      }
-      if (filter.afterId !== undefined) q = q.where("h.id", ">", filter.afterId);
-      if (filter.idNumber) {
-        const id = filter.idNumber;
-        q = q.where(
-          "h.id",
-          "in",
-          db
-            .selectFrom("members")
-            .select("household_id")
-            .where("id_number", "=", id)
-            .where("status", "=", "active"),
-        );
-      }
-      if (filter.q) {
-        const like = `%${filter.q.replace(/[%_\\]/g, "")}%`;
-        const prefix = `${filter.q.replace(/[%_\\]/g, "")}%`;
-        q = q.where((eb) =>
-          eb.or([
-            eb("h.head_name", "like", like),
-            eb("h.household_number", "like", prefix),
-            eb.exists(
-              eb
-                .selectFrom("members as m")
-                .select(sql`1`.as("one"))
-                .whereRef("m.household_id", "=", "h.id")
-                .where("m.name", "like", like),
-            ),
-          ]),
-        );
-      }
-      if (filter.householdType) q = q.where("h.household_type", "=", filter.householdType);
-      if (filter.monitoringCategory)
-        q = q.where("h.monitoring_category", "=", filter.monitoringCategory);
-      if (filter.monitored !== undefined) {
-        q = filter.monitored
-          ? q
-              .where("h.monitoring_category", "is not", null)
-              .where((eb) =>
-                eb.or([eb("h.risk_eliminated", "is", null), eb("h.risk_eliminated", "=", 0)]),
-              )
-          : q.where((eb) =>
-              eb.or([eb("h.monitoring_category", "is", null), eb("h.risk_eliminated", "=", 1)]),
-            );
-      }
-      return q.execute();
+    /**
+     * A page of households in scope matching the filter, by id. The list (and the lookup by ID
+     * number through it) is what the API answers most, so its query is compiled once per
+     * combination of filters present (runShaped) rather than at every request.
+     */
+    async list(filter: ListFilter, scope: Scope) {
+      const stripped = filter.q?.replace(/[%_\\]/g, "");
+      const values = {
+        scopeFrom: scope?.[0],
+        scopeTo: scope?.[1],
+        regionFrom: filter.region?.[0],
+        regionTo: filter.region?.[1],
+        afterId: filter.afterId,
+        idNumber: filter.idNumber || undefined,
+        like: filter.q ? `%${stripped}%` : undefined,
+        prefix: filter.q ? `${stripped}%` : undefined,
+        householdType: filter.householdType || undefined,
+        monitoringCategory: filter.monitoringCategory || undefined,
+        limit: filter.limit,
+      };
+      const present = (Object.keys(values) as (keyof typeof values)[]).filter(
+        (k) => values[k] !== undefined,
+      );
+      const shape = `household-list:${present.join(",")}:${filter.monitored ?? ""}`;
+      return runShaped(db, shape, values, (p) => {
+        let q = withRegions()
+          .select([
+            "h.id",
+            "h.household_number",
+            "h.village_code",
+            "h.group_name",
+            "h.head_name",
+            "h.size",
+            "h.household_type",
+            "h.monitoring_category",
+            "h.risk_eliminated",
+            "h.per_capita_income",
+            "h.version",
+            "h.updated_at",
+            "v.name as village_name",
+            "t.code as town_code",
+            "t.name as town_name",
+          ])
+          .orderBy("h.id")
+          .limit(p.limit);
+        const has = (k: keyof typeof values) => values[k] !== undefined;
+        if (has("scopeFrom"))
+          q = q
+            .where("h.village_code", ">=", p.scopeFrom!)
+            .where("h.village_code", "<", p.scopeTo!);
+        if (has("regionFrom"))
+          q = q
+            .where("h.village_code", ">=", p.regionFrom!)
+            .where("h.village_code", "<", p.regionTo!);
+        if (has("afterId")) q = q.where("h.id", ">", p.afterId!);
+        if (has("idNumber"))
+          q = q.where(
+            "h.id",
+            "in",
+            db
+              .selectFrom("members")
+              .select("household_id")
+              .where("id_number", "=", p.idNumber!)
+              .where("status", "=", "active"),
+          );
+        if (has("like"))
+          q = q.where((eb) =>
+            eb.or([
+              eb("h.head_name", "like", p.like!),
+              eb("h.household_number", "like", p.prefix!),
+              eb.exists(
+                eb
+                  .selectFrom("members as m")
+                  .select(sql`1`.as("one"))
+                  .whereRef("m.household_id", "=", "h.id")
+                  .where("m.name", "like", p.like!),
+              ),
+            ]),
+          );
+        if (has("householdType")) q = q.where("h.household_type", "=", p.householdType!);
+        if (has("monitoringCategory"))
+          q = q.where("h.monitoring_category", "=", p.monitoringCategory!);
+        if (filter.monitored !== undefined) {
+          q = filter.monitored
+            ? q
+                .where("h.monitoring_category", "is not", null)
+                .where((eb) =>
+                  eb.or([eb("h.risk_eliminated", "is", null), eb("h.risk_eliminated", "=", 0)]),
+                )
+            : q.where((eb) =>
+                eb.or([eb("h.monitoring_category", "is", null), eb("h.risk_eliminated", "=", 1)]),
+              );
+        }
+        return q;
+      });
     },
 
     async insertHouseholds(rows: Row[]): Promise<{ id: number; household_number: string }[]> {
