@@ -6,7 +6,7 @@
 import { CheckCircleOutlined, LoadingOutlined } from "@ant-design/icons";
 import { Checkbox, DatePicker, Form, Input, Modal, Radio, Select, Space, Typography } from "antd";
 import dayjs, { type Dayjs } from "dayjs";
-import { useEffect, useState } from "react";
+import { useEffect, useLayoutEffect, useState } from "react";
 import {
   ELIMINATION_METHODS,
   MONITORING_CATEGORIES,
@@ -73,7 +73,7 @@ export function OpenCaseModal({ target, onClose, onOpened }: OpenCaseModalProps)
   // an equal target, which would undo what the user has chosen meanwhile.
   const householdNumber = target?.householdNumber;
   const verificationId = target?.verification?.id;
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!householdNumber) return;
     form.resetFields();
     form.setFieldsValue({

@@ -5,7 +5,7 @@
 import { GlobalOutlined, PrinterOutlined } from "@ant-design/icons";
 import { Button, Checkbox, DatePicker, Form, Input, Modal, Result, Select, Space } from "antd";
 import dayjs, { type Dayjs } from "dayjs";
-import { useEffect, useMemo, useState } from "react";
+import { useLayoutEffect, useMemo, useState } from "react";
 import { useApiError } from "../components/use-api-error.tsx";
 import { useI18n } from "../i18n/i18n.tsx";
 import { ReasonsAlert } from "./case-tags.tsx";
@@ -52,8 +52,10 @@ export function PostNoticeModal({
     return [...m].map(([value, label]) => ({ value, label }));
   }, [candidates]);
 
+  // Before the opened dialog is painted (a layout effect): a passive effect can run after the
+  // user's first choices, under load, and wipe them.
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the dialog opens
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!open) return;
     setPosted(null);
     setRefused(null);

@@ -1,6 +1,6 @@
 /** 登记核实结果: the outcome of a verification visit; dismissing needs a reason. */
 import { Form, Input, Modal, Radio, Space, Typography } from "antd";
-import { useEffect, useState } from "react";
+import { useLayoutEffect, useState } from "react";
 import { useApiError } from "../components/use-api-error.tsx";
 import { useI18n } from "../i18n/i18n.tsx";
 import { monitoringApi, type Outcome, type Signal } from "./monitoring-api.ts";
@@ -22,7 +22,7 @@ export function OutcomeModal({ signal, onClose, onSaved, onReload }: OutcomeModa
   const [saving, setSaving] = useState(false);
   const outcome = Form.useWatch("outcome", form);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (signal) form.resetFields();
   }, [signal, form]);
 

@@ -1,6 +1,6 @@
 /** 新增本地规则: a whole new rule for the draft; its condition is checked with the rest. */
 import { Form, Input, Modal, Select, Switch } from "antd";
-import { useEffect } from "react";
+import { useLayoutEffect } from "react";
 import { useI18n } from "../i18n/i18n.tsx";
 import { type NewRule, parseEvidence } from "./draft.ts";
 import { CATEGORY_ORDER } from "./rules-panel.tsx";
@@ -28,7 +28,7 @@ export function NewRuleModal({ open, taken, onClose, onAdd }: NewRuleModalProps)
   const { t } = useI18n();
   const [form] = Form.useForm<Values>();
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (open) form.resetFields();
   }, [open, form]);
 

@@ -1,6 +1,6 @@
 /** 变更户主 — another member becomes the head; the former head takes a new relationship. */
 import { App, Form, Modal, Select, Typography } from "antd";
-import { useEffect, useState } from "react";
+import { useLayoutEffect, useState } from "react";
 import { HEAD_RELATIONSHIP, RELATIONSHIPS } from "../../../src/core/vocab.ts";
 import type { HouseholdDetail, MemberView } from "../api/types.ts";
 import { useApiError } from "../components/use-api-error.tsx";
@@ -27,7 +27,7 @@ export function ChangeHead({ member, detail, onClose, onSaved, onReload }: Chang
     (m) => m.status === "active" && m.relationship === HEAD_RELATIONSHIP,
   );
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!member) return;
     form.resetFields();
     setReason("");

@@ -1,7 +1,7 @@
 /** 新增成员 / 编辑成员 — a member's fields in a drawer. */
 import { App, Button, Col, Drawer, Form, Row, Space } from "antd";
 import dayjs from "dayjs";
-import { useEffect, useState } from "react";
+import { useLayoutEffect, useState } from "react";
 import { checkIdNumber } from "../../../src/core/id-number.ts";
 import { MEMBER_FIELDS } from "../../../src/core/registry-fields.ts";
 import type { HouseholdDetail, MemberView } from "../api/types.ts";
@@ -37,7 +37,7 @@ export function MemberForm({ member, detail, onClose, onSaved, onReload }: Membe
     !adding && detail.masked ? MEMBER_FIELDS.filter((d) => d.sensitive).map((d) => d.key) : [],
   );
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (member === undefined) return;
     form.resetFields();
     form.setFieldsValue(
