@@ -137,57 +137,55 @@ function endsName(s: string, i: number): boolean {
   return c === 32 || c === 62 || c === 47 || c === 9 || c === 10 || c === 13;
 }
 
+/** Where `nextElement` found an element: its attribute text and content, and where to go on. */
+interface Found {
+  attrsStart: number;
+  attrsEnd: number;
+  bodyStart: number;
+  bodyEnd: number;
+  next: number;
+}
+
+/**
+ * The first element `<name …>…</name>` or `<name …/>` at or after `from` in a piece of XML, or
+ * null when there is none (or it is cut off).
+ */
+function nextElement(xml: string, name: string, from: number): Found | null {
+  const open = `<${name}`;
+  let i = xml.indexOf(open, from);
+  while (i >= 0 && !endsName(xml, i + open.length)) i = xml.indexOf(open, i + open.length);
+  if (i < 0) return null;
+  const gt = xml.indexOf(">", i);
+  if (gt < 0) return null;
+  if (xml.charCodeAt(gt - 1) === 47)
+    return { attrsStart: i + open.length, attrsEnd: gt - 1, bodyStart: gt, bodyEnd: gt, next: gt };
+  const close = `</${name}>`;
+  const end = xml.indexOf(close, gt);
+  if (end < 0) return null;
+  return {
+    attrsStart: i + open.length,
+    attrsEnd: gt,
+    bodyStart: gt + 1,
+    bodyEnd: end,
+    next: end + close.length,
+  };
+}
+
 /**
  * Elements `<name …>…</name>` or `<name …/>` in a piece of XML, in order: the opening tag's
  * attribute text and the content.
  */
 function* elements(xml: string, name: string): Generator<{ attrs: string; body: string }> {
-  const open = `<${name}`;
-  const close = `</${name}>`;
-  let i = xml.indexOf(open);
-  while (i >= 0) {
-    if (!endsName(xml, i + open.length)) {
-      i = xml.indexOf(open, i + open.length);
-      continue;
-    }
-    const gt = xml.indexOf(">", i);
-    if (gt < 0) return;
-    if (xml.charCodeAt(gt - 1) === 47) {
-      yield { attrs: xml.slice(i + open.length, gt - 1), body: "" };
-      i = xml.indexOf(open, gt);
-      continue;
-    }
-    const end = xml.indexOf(close, gt);
-    if (end < 0) return;
-    yield { attrs: xml.slice(i + open.length, gt), body: xml.slice(gt + 1, end) };
-    i = xml.indexOf(open, end + close.length);
-  }
+  for (let f = nextElement(xml, name, 0); f; f = nextElement(xml, name, f.next))
+    yield { attrs: xml.slice(f.attrsStart, f.attrsEnd), body: xml.slice(f.bodyStart, f.bodyEnd) };
 }
 
 /** The text of the last `<t>` in a piece of XML ("" for `<t/>`), or null when there is none. */
 function lastT(xml: string): string | null {
-  // As `elements(xml, "t")` would find them, without a generator: this runs for every
-  // inline-string cell.
-  let text: string | null = null;
-  let i = xml.indexOf("<t");
-  while (i >= 0) {
-    if (!endsName(xml, i + 2)) {
-      i = xml.indexOf("<t", i + 2);
-      continue;
-    }
-    const gt = xml.indexOf(">", i);
-    if (gt < 0) return text;
-    if (xml.charCodeAt(gt - 1) === 47) {
-      text = "";
-      i = xml.indexOf("<t", gt);
-      continue;
-    }
-    const end = xml.indexOf("</t>", gt);
-    if (end < 0) return text;
-    text = xml.slice(gt + 1, end);
-    i = xml.indexOf("<t", end + 4);
-  }
-  return text;
+  // Without the generator of `elements`: this runs for every inline-string cell.
+  let last: Found | null = null;
+  for (let f = nextElement(xml, "t", 0); f; f = nextElement(xml, "t", f.next)) last = f;
+  return last ? xml.slice(last.bodyStart, last.bodyEnd) : null;
 }
 
 /**
