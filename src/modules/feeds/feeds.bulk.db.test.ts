@@ -1,7 +1,8 @@
 /**
  * The feed store on both engines: the region's members read into memory once (a large file)
  * match every ID number as the per-chunk lookup does — active, removed, in two households,
- * active elsewhere, unknown — for a county user and a nationwide one; and on PostgreSQL the
+ * active elsewhere, unknown — for a county user and a nationwide one, and rows are decided the
+ * same (names that differ, the village an ambiguous row is listed under); and on PostgreSQL the
  * store reaches the transaction's own client, which COPY needs.
  */
 import { sql } from "kysely";
@@ -10,11 +11,13 @@ import { describeEachEngine } from "../../../test/engines.ts";
 import { makeIdNumber } from "../../core/id-number.ts";
 import { pgClientOf } from "../../db/connect.ts";
 import { type Actor, SYSTEM_ACTOR, scopeRange } from "../auth/index.ts";
+import { createPolicyService } from "../policy/index.ts";
 import type { FeedRow } from "./feed.format.ts";
 import { factStore } from "./feeds.bulk.ts";
-import { matchRow } from "./feeds.match.ts";
+import { decide, matchRow } from "./feeds.match.ts";
 
 const IN_COUNTY = ["360726100201", "360726101201"];
+const MEDICAL = createPolicyService().forRegion("360726", 2026).feeds.medical!;
 const ELSEWHERE = "360781100201";
 const id = (seq: number) => makeIdNumber("360726", "1970-01-01", seq);
 const county: Actor = {
@@ -124,6 +127,67 @@ describeEachEngine("feed store", (database) => {
       `6:matched:己@${IN_COUNTY[1]}`,
       "7:unmatched:member_not_found",
     ]);
+  });
+
+  /** What `decide` makes of one row per ID number (named `names[i]`) through one store. */
+  async function decision(actor: Actor, rowsExpected: number, names: (string | null)[]) {
+    const d = database();
+    const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
+    return d.db.transaction().execute(async (trx) => {
+      const store = await factStore(
+        d.db,
+        trx,
+        d.engine,
+        { feedType: "medical", loadId: 0, fileHash: "", fileName: "", at: "" },
+        range,
+      );
+      const rows = [1, 2, 3, 4, 5, 6, 7].map(
+        (seq, i): FeedRow => ({
+          row: i + 2,
+          idNumber: id(seq),
+          name: names[i] ?? null,
+          key: `["S${seq}"]`,
+          period: null,
+          from: "2026-10-01",
+          to: null,
+          vals: "{}",
+        }),
+      );
+      const scope = { actor, range, def: MEDICAL, keyHeader: "结算单号" };
+      return decide(rows, store, scope, rowsExpected);
+    });
+  }
+
+  it("decides the same with the region's members in memory as per chunk", async () => {
+    const right = ["甲", "乙", "丙", "丁", "戊", "己", "庚"];
+    const wrong = ["甲x", "乙", "丙", "丁x", "戊", null, "庚"];
+    const spaced = ["甲 ", null, null, null, null, " 己", null];
+    for (const actor of [county, SYSTEM_ACTOR])
+      for (const names of [right, wrong, spaced]) {
+        const perChunk = await decision(actor, 0, names);
+        const inMemory = await decision(actor, 1_000_000_000, names);
+        expect(inMemory, `${actor.username} ${names.join()}`).toEqual(perChunk);
+      }
+    // For a county user: a name that differs (1, 4), two households (2, listed under the latest
+    // member's village), an active member outside the scope is nobody (3, 5), no one (7).
+    const d = await decision(county, 1_000_000_000, wrong);
+    expect(d.rows.filter((_, i) => i % 7 === 3 || i % 7 === 2)).toEqual([
+      "name_mismatch",
+      id(1),
+      "several_households",
+      id(2),
+      "member_not_found",
+      id(3),
+      "name_mismatch",
+      id(4),
+      "member_not_found",
+      id(5),
+      "member_not_found",
+      id(7),
+    ]);
+    expect(d.rows[7 + 5]).toBe(IN_COUNTY[1]);
+    expect(d.facts.filter((_, i) => i % 11 === 1)).toEqual([id(6)]);
+    expect([d.matched, d.unmatched, d.ambiguous]).toEqual([1, 3, 3]);
   });
 
   it("finds the client under a transaction (PostgreSQL) or none (SQLite)", async () => {

@@ -76,11 +76,15 @@ export function matchRow(row: FeedRow, holders: readonly Holder[], actor: Actor)
       return { kind: "unmatched", reason: "member_not_found", village: null };
     holder = active;
   } else {
-    const removed = holders.filter((h) => inScope(actor, h.village_code));
+    // The latest removed member first, in whatever order the lookup found them (per chunk or
+    // in memory): an ambiguous row is listed under that member's village.
+    const removed = holders
+      .filter((h) => inScope(actor, h.village_code))
+      .sort((a, b) => b.id - a.id);
     const households = new Set(removed.map((h) => h.household_id));
     if (households.size > 1)
       return { kind: "ambiguous", reason: "several_households", village: removed[0]!.village_code };
-    holder = removed.sort((a, b) => b.id - a.id)[0];
+    holder = removed[0];
   }
   if (!holder) return { kind: "unmatched", reason: "member_not_found", village: null };
   if (row.name !== null && row.name !== holder.name && !sameName(row.name, holder.name))
