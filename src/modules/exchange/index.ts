@@ -20,7 +20,6 @@ export {
   type Cell,
   CellProblem,
   cellText,
-  detectFormat,
   type FileFormat,
   type HeaderRule,
   type OpenedTable,

@@ -4,7 +4,6 @@ import { to as copyTo } from "pg-copy-streams";
 import { type Engine, pgClientOf, sqliteHandle } from "../../db/connect.ts";
 import { copyField, copyInto, copyLine } from "../../db/copy.ts";
 import type { DB } from "../../db/schema.ts";
-import type { FileFormat } from "../exchange/national.reader.ts";
 import {
   byIdNumber,
   CURRENT_COLUMNS,
@@ -76,36 +75,6 @@ export async function loadTransaction<T>(
       await sql`pragma foreign_keys = ON`.execute(conn);
     }
   });
-}
-
-/**
- * The SQLite file a load's worker thread may match on (feeds.worker.ts), or undefined. Only a
- * file in WAL mode, where another connection may read while this one writes (connect() sets it;
- * a file system without shared memory would not have it); and only for a feed without current
- * facts, whose rows are all written: with facts to compare (the same file again, a correction)
- * rows are mostly left as they are, and the writing thread, with little to write, compares them
- * while the worker reads on. And only for CSV: reading an xlsx file (unzipping, its XML) costs
- * the worker about three times what reading CSV does, so there the writing thread, which would
- * otherwise wait, matches (docs/benchmarks.md, feeds fourth pass).
- */
-export function workerMatchPath(
-  db: Kysely<DB>,
-  engine: Engine,
-  feedType: string,
-  format: FileFormat,
-) {
-  const raw = engine === "sqlite" ? sqliteHandle(db) : undefined;
-  if (
-    format !== "csv" ||
-    !raw ||
-    raw.memory ||
-    raw.pragma("journal_mode", { simple: true }) !== "wal"
-  )
-    return;
-  const current = raw
-    .prepare("select 1 from facts where feed_type = ? and superseded_at is null limit 1")
-    .get(feedType);
-  return current ? undefined : raw.name;
 }
 
 /** The store for a load in the transaction `trx` of the database `root` (as the service holds it). */

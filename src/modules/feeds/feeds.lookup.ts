@@ -1,9 +1,7 @@
 /**
  * How a load finds the members an ID number names and the current facts of row keys: per chunk
  * from the database, or, for a large file, from the region's members read into memory once.
- * SQLite's lookups are here, apart from the write path (feeds.bulk.ts), because the worker
- * thread of a large SQLite load (feeds.worker.ts) runs them on its own connection; this file
- * loads nothing but better-sqlite3's types, so the worker starts quickly.
+ * SQLite's lookups are here, apart from the write path (feeds.bulk.ts).
  */
 import type BetterSqlite3 from "better-sqlite3";
 import type { MatchLookups } from "./feeds.match.ts";

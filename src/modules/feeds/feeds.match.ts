@@ -2,14 +2,10 @@
  * What a chunk of valid rows becomes: each row matched to a member (or kept as unmatched or
  * ambiguous) and compared with the current fact of its key (created, unchanged, superseding
  * it, or refused when that fact lies outside the loader's scope). Nothing is written here: the
- * decision is plain data (flat arrays), written by the load's store (feeds.bulk.ts) — in the
- * loading thread, or, for a large SQLite load, decided in the reader's worker thread
- * (feeds.worker.ts) and only written in the loading one.
+ * decision is plain data (flat arrays), written by the load's store (feeds.bulk.ts), in the
+ * loading thread (a large file's worker thread only reads and checks it).
  */
-// Not through the auth index, for the worker thread, which should not load the module's HTTP
-// side to start.
-import { inScope } from "../auth/auth.policy.ts";
-import type { Actor } from "../auth/index.ts";
+import { type Actor, inScope } from "../auth/index.ts";
 import type { FeedDef } from "../policy/index.ts";
 import type { FeedProblem, FeedRow } from "./feed.format.ts";
 import type { CurrentFact, Holder } from "./feeds.repository.ts";
@@ -42,7 +38,7 @@ export interface Decision {
   kept: number[];
 }
 
-/** How a chunk finds its members and current facts (the load's store, or the worker's reader). */
+/** How a chunk finds its members and current facts (the load's store). */
 export interface MatchLookups {
   holdersOf(idNumbers: readonly string[], rowsExpected: number): Promise<Map<string, Holder[]>>;
   currentFacts(keys: readonly string[]): Promise<Map<string, CurrentFact>>;

@@ -6,7 +6,6 @@
  */
 import { Worker } from "node:worker_threads";
 import { AppError, type ErrorKind, invalid, isAppError } from "../../core/errors.ts";
-import type { Actor } from "../auth/index.ts";
 // Not through the exchange index, for the worker thread: see feed.format.ts.
 import { type FileFormat, openTable } from "../exchange/national.reader.ts";
 import type { FeedDef } from "../policy/index.ts";
@@ -17,7 +16,6 @@ import {
   feedHeaderRule,
   parseFeedRow,
 } from "./feed.format.ts";
-import type { Decision } from "./feeds.match.ts";
 
 /** Fields per valid row in `ReadBatch.rows`: row, idNumber, name, key, period, from, to, vals. */
 export const ROW_FIELDS = 8;
@@ -48,37 +46,12 @@ export interface ReadBatch {
   fraction: number;
   /** Distinct reporting periods of the valid rows (feeds with a period). */
   periods: string[];
-  /** The valid rows as objects instead of `rows`, when asked for (never posted). */
-  parsed?: FeedRow[];
-  /**
-   * What the valid rows become, when the worker thread decided it (`rows` is then empty): the
-   * loading thread only writes it.
-   */
-  decision?: Decision;
 }
 
 /** An opened feed file: its head, and its rows in batches (`close()` when stopping early). */
 export interface FeedFile extends FeedFileHead {
   batches: AsyncGenerator<ReadBatch>;
   close(): void;
-  /**
-   * Whether the batches come decided (`ReadBatch.decision`): the worker matches them on its own
-   * connection once `startMatching()` says the load's transaction holds the write lock.
-   */
-  decides: boolean;
-  startMatching(): void;
-}
-
-/**
- * For a worker that also matches (SQLite files only): the database file, opened read-only in
- * the worker, and who loads. Its reads see what the load's transaction sees as long as that
- * transaction holds SQLite's write lock (no one else can commit meanwhile), which it does from
- * its first write (the load's record) to its end; the worker starts reading after that.
- */
-export interface WorkerMatch {
-  sqlitePath: string;
-  actor: Actor;
-  range: readonly [string, string] | null;
 }
 
 export interface FeedReadRequest {
@@ -88,8 +61,6 @@ export interface FeedReadRequest {
   /** China date of the load, for the ID number check (no birth date in the future). */
   today: string;
   batchRows?: number;
-  /** Keep the valid rows as objects (`ReadBatch.parsed`) for a caller in the same thread. */
-  parsed?: boolean;
 }
 
 /** Row `i` of a batch as the service matches it. */
@@ -142,7 +113,6 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
       rows: [],
       fraction,
       periods: [],
-      ...(request.parsed ? { parsed: [] } : {}),
     });
     let batch = cut();
     for await (const chunk of table.chunks)
@@ -169,8 +139,7 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
             firstRowOfKey.set(row.key, row.row);
             if (row.period !== null) periods.add(row.period);
             // Once a row is refused nothing will be written: the rest is only checked.
-            if (!refused && request.parsed) batch.parsed!.push(row);
-            else if (!refused)
+            if (!refused)
               batch.rows.push(
                 row.row,
                 row.idNumber,
@@ -204,8 +173,6 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
     headers: table.headers,
     batches: batches(),
     close: () => table.close(),
-    decides: false,
-    startMatching: () => {},
   };
 }
 
@@ -229,7 +196,7 @@ export type WorkerMessage =
   | { t: "error"; error: SentError };
 
 /** Messages to feeds.worker.ts: one more batch may come, or stop. */
-export type WorkerCommand = { t: "more" } | { t: "close" } | { t: "match" };
+export type WorkerCommand = { t: "more" } | { t: "close" };
 
 /** An error as posted between threads (an AppError keeps its kind, code, field and detail). */
 export interface SentError {
@@ -276,13 +243,13 @@ function receivedError(e: SentError): Error {
  */
 export async function openFeedFileInWorker(
   request: FeedReadRequest,
-  options: { match?: WorkerMatch; entry?: URL } = {},
+  options: { entry?: URL } = {},
 ): Promise<FeedFile | null> {
   const entry = options.entry ?? new URL("./feeds.worker.js", import.meta.url);
   let worker: Worker;
   try {
     worker = new Worker(entry, {
-      workerData: { ...request, ...(options.match ? { match: options.match } : {}) },
+      workerData: request,
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
     });
   } catch {
@@ -377,7 +344,5 @@ export async function openFeedFileInWorker(
     ...opened.head,
     batches: batches(),
     close: stop,
-    decides: options.match !== undefined,
-    startMatching: () => worker.postMessage({ t: "match" } satisfies WorkerCommand),
   };
 }

@@ -20,10 +20,10 @@ import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
 import { type Actor, assertCan, assertFeedAllowed, scopeRange } from "../auth/index.ts";
-import { detectFormat, type FileFormat } from "../exchange/index.ts";
+import type { FileFormat } from "../exchange/index.ts";
 import type { FeedDef, PolicyService } from "../policy/index.ts";
 import { bindFeedHeaders, type FeedProblem, type FeedRow } from "./feed.format.ts";
-import { factStore, loadTransaction, workerMatchPath } from "./feeds.bulk.ts";
+import { factStore, loadTransaction } from "./feeds.bulk.ts";
 import { type Decision, decide, FACT_FIELDS, type MatchScope } from "./feeds.match.ts";
 import { batchRow, openFeedFile, openFeedFileInWorker, ROW_FIELDS } from "./feeds.reader.ts";
 import {
@@ -361,15 +361,9 @@ export function createFeedsService(deps: FeedsDeps) {
       const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
       const request = { path, feedType, def, today };
       const size = (await stat(path).catch(() => null))?.size ?? 0;
-      // The worker starts (a few hundred ms) while this thread hashes the file; where it can, it
-      // also matches, on a connection of its own, and this thread only writes.
-      const format = await detectFormat(path).catch(() => "csv" as const);
-      const sqlitePath = workerMatchPath(db, deps.engine, feedType, format);
-      const match = sqlitePath ? { sqlitePath, actor, range } : undefined;
+      // The worker starts (a few hundred ms) while this thread hashes the file.
       const inWorker =
-        size >= (deps.workerMinBytes ?? WORKER_MIN_BYTES)
-          ? openFeedFileInWorker(request, match ? { match } : {})
-          : null;
+        size >= (deps.workerMinBytes ?? WORKER_MIN_BYTES) ? openFeedFileInWorker(request) : null;
       const hash = await fileHash(path).catch((e: unknown) => {
         void inWorker?.then(
           (f) => f?.close(),
@@ -440,8 +434,6 @@ export function createFeedsService(deps: FeedsDeps) {
             },
             range,
           );
-          // The load's record is written: this transaction holds the write lock.
-          table.startMatching();
           /** Current facts this load leaves as they are (for feeds with a period). */
           const unchanged = new Set<number>();
           const periods = new Set<string>();
@@ -478,10 +470,6 @@ export function createFeedsService(deps: FeedsDeps) {
             // Once a row is refused nothing will be written: the rest is only checked.
             if (report.rejected > 0) continue;
             for (const p of batch.periods) periods.add(p);
-            if (batch.decision) {
-              await apply(batch.decision);
-              continue;
-            }
             const rows: FeedRow[] = new Array(batch.rows.length / ROW_FIELDS);
             for (let i = 0; i < rows.length; i++) rows[i] = batchRow(batch.rows, i);
             if (rows.length > 0) await apply(await decide(rows, store, scope, rowsExpected()));

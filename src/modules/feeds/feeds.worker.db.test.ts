@@ -1,7 +1,6 @@
 /**
  * A load whose file is read in a worker thread (every file here: `workerMinBytes: 0`) reports
- * and writes what a load reading it in its own thread does, on both engines: the samples (on
- * SQLite matched in the worker while the feed has no facts, in the loading thread after), a file
+ * and writes what a load reading it in its own thread does, on both engines: the samples, a file
  * with bad rows, a re-load, a correction; and it reports progress.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,8 +14,6 @@ import { type Actor, SYSTEM_ACTOR } from "../auth/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import { createRegionsService } from "../regions/index.ts";
 import { createRegistryService } from "../registry/index.ts";
-import { workerMatchPath } from "./feeds.bulk.ts";
-import { openFeedFileInWorker } from "./feeds.reader.ts";
 import { createFeedsService, type FeedProgress } from "./feeds.service.ts";
 
 const SAMPLES = new URL("../../../docs/formats/samples/", import.meta.url);
@@ -118,46 +115,6 @@ describeEachEngine("feed loads read in a worker thread", (database) => {
       expect(expected).not.toBeNull();
       expect(await fault(worker)).toEqual(expected);
     }
-  });
-
-  it("on SQLite the worker's batches come decided, on its own connection", async () => {
-    const raw = sqliteHandle(database().db);
-    const file = await openFeedFileInWorker(
-      {
-        path: sample("vehicle"),
-        feedType: "vehicle",
-        def: definitions.vehicle!,
-        today: "2026-11-20",
-      },
-      raw ? { match: { sqlitePath: raw.name, actor: county, range: ["360726", "360727"] } } : {},
-    );
-    expect(file).not.toBeNull();
-    file!.startMatching();
-    const batches = [];
-    for await (const b of file!.batches) batches.push(b);
-    expect(file!.decides).toBe(raw !== undefined);
-    const decided = batches.filter((b) => b.decision);
-    if (raw) {
-      expect(decided).toHaveLength(batches.length);
-      const d = decided[0]!.decision!;
-      const r = await here.load(county, "vehicle", sample("vehicle"), { dryRun: true });
-      expect([d.matched, d.unmatched, d.unchanged]).toEqual([
-        r.matched,
-        r.unmatched,
-        r.facts.unchanged,
-      ]);
-    } else expect(decided).toHaveLength(0);
-  });
-
-  it("matches in the worker only for CSV: reading an xlsx file is work enough for it", () => {
-    const { db, engine } = database();
-    const raw = sqliteHandle(db);
-    // A feed type with no facts at all: nothing to compare with, so the worker may match.
-    const csv = workerMatchPath(db, engine, "unloaded", "csv");
-    expect(csv).toBe(raw ? raw.name : undefined);
-    expect(workerMatchPath(db, engine, "unloaded", "xlsx")).toBeUndefined();
-    // With current facts the loading thread compares, whatever the format.
-    expect(workerMatchPath(db, engine, "medical", "csv")).toBeUndefined();
   });
 
   it("compares with current facts in scope as a load in its own thread", async () => {
