@@ -286,7 +286,7 @@ async function postgresStore(
         client,
         scanSql(range, (n) => bounds[n - 1]!),
       ))
-        into.add(r[0]!, Number(r[1]), Number(r[2]), r[3]!, r[4]!, r[5]!);
+        into.add(r[0]!, Number(r[1]), Number(r[2]), r[3]!, Number(r[4]), r[5]!);
     },
   };
   const end = async (ids: readonly number[]) => {
@@ -296,7 +296,7 @@ async function postgresStore(
     );
   };
   return {
-    holdersOf: holdersFinder(members, range),
+    ...holdersFinder(members, range),
     async currentFacts(keys) {
       if (keys.length === 0) return new Map();
       const { rows } =

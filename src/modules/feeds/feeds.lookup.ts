@@ -27,47 +27,86 @@ const INDEX_MIN_ROWS = 10_000;
 const INDEX_SHARE = 4;
 
 /**
- * Members of a region in memory, by ID number, as parallel arrays (no object per member until
- * one is matched); members sharing an ID number (one active, others removed) are chained.
+ * Members of a region in memory, by ID number, as parallel arrays sized once from the region's
+ * count (no object per member until one is asked for); members sharing an ID number (one
+ * active, others removed) are chained.
  */
 export class MemberIndex {
   private readonly first = new Map<string, number>();
-  private readonly next: number[] = [];
-  private readonly ids: number[] = [];
-  private readonly households: number[] = [];
+  private next: Int32Array;
+  private ids: Float64Array;
+  private households: Float64Array;
+  private active: Uint8Array;
   private readonly names: string[] = [];
-  private readonly active: boolean[] = [];
   private readonly villages: string[] = [];
-  private readonly idNumbers: string[] = [];
   private readonly interned = new Map<string, string>();
+  private length = 0;
 
-  get size(): number {
-    return this.ids.length;
+  /** `capacity`: the members expected (the arrays grow if more come). */
+  constructor(capacity: number) {
+    const n = Math.max(16, capacity);
+    this.next = new Int32Array(n);
+    this.ids = new Float64Array(n);
+    this.households = new Float64Array(n);
+    this.active = new Uint8Array(n);
   }
 
+  get size(): number {
+    return this.length;
+  }
+
+  /** `active`: 1 for an active member, 0 for a removed one. */
   add(
     idNumber: string,
     id: number,
     householdId: number,
     name: string,
-    status: string,
+    active: number,
     village: string,
   ): void {
-    const at = this.ids.length;
+    const at = this.length++;
+    if (at === this.ids.length) {
+      this.next = grown(this.next, new Int32Array(at * 2));
+      this.ids = grown(this.ids, new Float64Array(at * 2));
+      this.households = grown(this.households, new Float64Array(at * 2));
+      this.active = grown(this.active, new Uint8Array(at * 2));
+    }
     let v = this.interned.get(village);
     if (v === undefined) {
       v = village;
       this.interned.set(village, village);
     }
-    this.ids.push(id);
-    this.households.push(householdId);
+    this.ids[at] = id;
+    this.households[at] = householdId;
+    this.active[at] = active ? 1 : 0;
     this.names.push(name);
-    this.active.push(status === "active");
     this.villages.push(v);
-    this.idNumbers.push(idNumber);
-    const head = this.first.get(idNumber);
-    this.next.push(head ?? -1);
+    this.next[at] = this.first.get(idNumber) ?? -1;
     this.first.set(idNumber, at);
+  }
+
+  /**
+   * Where the only member of an ID number is, when it is active — the member `matchRow` would
+   * take; -1 when the ID number has no member here, or several, or a removed one.
+   */
+  soleActive(idNumber: string): number {
+    const at = this.first.get(idNumber);
+    if (at === undefined || this.next[at] !== -1 || this.active[at] === 0) return -1;
+    return at;
+  }
+
+  /** The member id, household id, name and village at a position (no object made). */
+  idAt(at: number): number {
+    return this.ids[at]!;
+  }
+  householdAt(at: number): number {
+    return this.households[at]!;
+  }
+  nameAt(at: number): string {
+    return this.names[at]!;
+  }
+  villageAt(at: number): string {
+    return this.villages[at]!;
   }
 
   /** The members of an ID number (empty when none). */
@@ -77,7 +116,7 @@ export class MemberIndex {
       out.push({
         id: this.ids[at]!,
         household_id: this.households[at]!,
-        id_number: this.idNumbers[at]!,
+        id_number: idNumber,
         name: this.names[at]!,
         status: this.active[at] ? "active" : "removed",
         village_code: this.villages[at]!,
@@ -86,16 +125,32 @@ export class MemberIndex {
   }
 }
 
-export function holdersFinder(source: MemberSource, range: readonly [string, string] | null) {
+function grown<T extends Int32Array | Float64Array | Uint8Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+/**
+ * A load's member lookups: `holdersOf` (below), and `indexFor`, the region's members in memory
+ * once a large file is seen (null for a small one), which `decide` matches most rows from.
+ */
+export function holdersFinder(
+  source: MemberSource,
+  range: readonly [string, string] | null,
+): Pick<MatchLookups, "holdersOf" | "indexFor"> {
   let index: MemberIndex | null | undefined;
-  return async (idNumbers: readonly string[], rowsExpected: number) => {
+  const indexFor = async (rowsExpected: number) => {
     if (index === undefined && rowsExpected >= INDEX_MIN_ROWS) {
       const members = await source.count(range);
       if (rowsExpected * INDEX_SHARE >= members) {
-        index = new MemberIndex();
+        index = new MemberIndex(members);
         await source.scan(range, index);
       } else index = null;
     }
+    return index ?? null;
+  };
+  const holdersOf = async (idNumbers: readonly string[], rowsExpected: number) => {
+    const index = await indexFor(rowsExpected);
     if (!index) return byIdNumber(await source.lookup(idNumbers));
     const out = new Map<string, Holder[]>();
     const onlyRemoved: string[] = [];
@@ -109,6 +164,7 @@ export function holdersFinder(source: MemberSource, range: readonly [string, str
       for (const h of await source.active(onlyRemoved)) out.get(h.id_number)!.push(h);
     return out;
   };
+  return { holdersOf, indexFor };
 }
 
 /**
@@ -119,7 +175,7 @@ export function holdersFinder(source: MemberSource, range: readonly [string, str
 export const HOLDER_COLUMNS = `m.id, m.household_id, m.id_number, m.name, m.status, h.village_code`;
 /** The members of a village range (all for null), for `MemberIndex`, in its argument order. */
 export const scanSql = (range: readonly [string, string] | null, p: (n: number) => string) =>
-  `select m.id_number, m.id, m.household_id, m.name, m.status, h.village_code from members m join households h on h.id = m.household_id where m.id_number is not null${range ? ` and h.village_code >= ${p(1)} and h.village_code < ${p(2)}` : ""}`;
+  `select m.id_number, m.id, m.household_id, m.name, case when m.status = 'active' then 1 else 0 end, h.village_code from members m join households h on h.id = m.household_id where m.id_number is not null${range ? ` and h.village_code >= ${p(1)} and h.village_code < ${p(2)}` : ""}`;
 export const countSql = (range: readonly [string, string] | null, p: (n: number) => string) =>
   `select count(*) as n from members m join households h on h.id = m.household_id where m.id_number is not null${range ? ` and h.village_code >= ${p(1)} and h.village_code < ${p(2)}` : ""}`;
 export const CURRENT_COLUMNS = `id, row_key, member_id, vals, effective_from, effective_to, village_code`;
@@ -184,12 +240,12 @@ export function sqliteLookups(
     async scan(range, into) {
       const rows = statement(scanSql(range, () => "?"))
         .raw()
-        .iterate(...args) as IterableIterator<[string, number, number, string, string, string]>;
+        .iterate(...args) as IterableIterator<[string, number, number, string, number, string]>;
       for (const r of rows) into.add(r[0], r[1], r[2], r[3], r[4], r[5]);
     },
   };
   return {
-    holdersOf: holdersFinder(members, range),
+    ...holdersFinder(members, range),
     async currentFacts(keys) {
       const out = new Map<string, CurrentFact>();
       if (keys.length === 0) return out;

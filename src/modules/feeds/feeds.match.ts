@@ -8,6 +8,7 @@
 import { type Actor, inScope } from "../auth/index.ts";
 import type { FeedDef } from "../policy/index.ts";
 import type { FeedProblem, FeedRow } from "./feed.format.ts";
+import type { MemberIndex } from "./feeds.lookup.ts";
 import type { CurrentFact, Holder } from "./feeds.repository.ts";
 
 /** A value of a fact or row as written. */
@@ -42,6 +43,11 @@ export interface Decision {
 export interface MatchLookups {
   holdersOf(idNumbers: readonly string[], rowsExpected: number): Promise<Map<string, Holder[]>>;
   currentFacts(keys: readonly string[]): Promise<Map<string, CurrentFact>>;
+  /**
+   * The region's members in memory, when the lookups read them for a file this large (else
+   * null): a row whose ID number has one member, active, is matched from it directly.
+   */
+  indexFor?(rowsExpected: number): Promise<MemberIndex | null>;
 }
 
 /** Who loads what: the actor (scope), the village range of their scope, the feed. */
@@ -56,20 +62,38 @@ export interface MatchScope {
 /** Why a row was not linked to a member. */
 export type NoMatchReason = "member_not_found" | "several_households" | "name_mismatch";
 
-type Match =
-  | { kind: "matched"; holder: Holder }
-  | { kind: "unmatched" | "ambiguous"; reason: NoMatchReason; village: string | null };
+type NoMatch = { kind: "unmatched" | "ambiguous"; reason: NoMatchReason; village: string | null };
+type Match = { kind: "matched"; holder: Holder } | NoMatch;
 
 const sameName = (a: string, b: string) => a.replace(/\s+/g, "") === b.replace(/\s+/g, "");
+
+const nameDiffers = (row: FeedRow, name: string) =>
+  row.name !== null && row.name !== name && !sameName(row.name, name);
+
+/**
+ * Why a row does not match the active member of its ID number, of this name and village; null
+ * when it does.
+ */
+function refusedByActive(
+  row: FeedRow,
+  name: string,
+  village: string,
+  actor: Actor,
+): NoMatch | null {
+  // A person registered elsewhere is, for this user, not in the registry.
+  if (!inScope(actor, village))
+    return { kind: "unmatched", reason: "member_not_found", village: null };
+  if (nameDiffers(row, name)) return { kind: "ambiguous", reason: "name_mismatch", village };
+  return null;
+}
 
 /** Links a row to a member: the active holder of its ID number, else a removed one. */
 export function matchRow(row: FeedRow, holders: readonly Holder[], actor: Actor): Match {
   const active = holders.find((h) => h.status === "active");
   let holder: Holder | undefined;
   if (active) {
-    // A person registered elsewhere is, for this user, not in the registry.
-    if (!inScope(actor, active.village_code))
-      return { kind: "unmatched", reason: "member_not_found", village: null };
+    const refused = refusedByActive(row, active.name, active.village_code, actor);
+    if (refused) return refused;
     holder = active;
   } else {
     // The latest removed member first, in whatever order the lookup found them (per chunk or
@@ -83,7 +107,7 @@ export function matchRow(row: FeedRow, holders: readonly Holder[], actor: Actor)
     holder = removed[0];
   }
   if (!holder) return { kind: "unmatched", reason: "member_not_found", village: null };
-  if (row.name !== null && row.name !== holder.name && !sameName(row.name, holder.name))
+  if (nameDiffers(row, holder.name))
     return { kind: "ambiguous", reason: "name_mismatch", village: holder.village_code };
   return { kind: "matched", holder };
 }
@@ -108,16 +132,33 @@ export async function decide(
     errors: [],
     kept: [],
   };
+  // Most rows name one member, active: with the region's members in memory such a row is
+  // matched from them as `matchRow` would match it, without a holder object. The others
+  // (several members, removed ones, none) are looked up and go through `matchRow`.
+  const index = lookups.indexFor ? await lookups.indexFor(rowsExpected) : null;
+  const sole = new Int32Array(rows.length);
   const ids = new Set<string>();
-  for (const r of rows) ids.add(r.idNumber);
-  const holders = await lookups.holdersOf([...ids], rowsExpected);
+  for (let i = 0; i < rows.length; i++) {
+    sole[i] = index ? index.soleActive(rows[i]!.idNumber) : -1;
+    if (sole[i]! < 0) ids.add(rows[i]!.idNumber);
+  }
+  const holders = ids.size > 0 ? await lookups.holdersOf([...ids], rowsExpected) : new Map();
   const matched: FeedRow[] = [];
-  const matchedHolders: Holder[] = [];
-  for (const row of rows) {
-    const m = matchRow(row, holders.get(row.idNumber) ?? [], actor);
-    if (m.kind === "matched") {
+  /** Per matched row: its member's place in `index`, or -1 and the holder in `matchedHolders`. */
+  const matchedAt: number[] = [];
+  const matchedHolders: (Holder | null)[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const at = sole[i]!;
+    // null: matched to the member at `at`.
+    const m =
+      at >= 0
+        ? refusedByActive(row, index!.nameAt(at), index!.villageAt(at), actor)
+        : matchRow(row, holders.get(row.idNumber) ?? [], actor);
+    if (m === null || m.kind === "matched") {
       matched.push(row);
-      matchedHolders.push(m.holder);
+      matchedAt.push(m === null ? at : -1);
+      matchedHolders.push(m === null ? null : m.holder);
       continue;
     }
     d[m.kind]++;
@@ -126,7 +167,9 @@ export async function decide(
   const current = await lookups.currentFacts(matched.map((r) => r.key));
   for (let i = 0; i < matched.length; i++) {
     const row = matched[i]!;
-    const holder = matchedHolders[i]!;
+    const holder = matchedHolders[i];
+    const at = matchedAt[i]!;
+    const memberId = holder ? holder.id : index!.idAt(at);
     const old = current.get(row.key);
     if (old && range && !(old.village_code >= range[0] && old.village_code < range[1])) {
       d.errors.push({
@@ -141,7 +184,7 @@ export async function decide(
     d.matched++;
     if (
       old &&
-      old.member_id === holder.id &&
+      old.member_id === memberId &&
       old.vals === row.vals &&
       old.effective_from === row.from &&
       old.effective_to === row.to
@@ -153,9 +196,9 @@ export async function decide(
     d.facts.push(
       row.key,
       row.idNumber,
-      holder.id,
-      holder.household_id,
-      holder.village_code,
+      memberId,
+      holder ? holder.household_id : index!.householdAt(at),
+      holder ? holder.village_code : index!.villageAt(at),
       row.from,
       row.to,
       row.period,
