@@ -106,12 +106,12 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     );
     expect(stored.household.size).toBe(3);
 
-    // The import is in the history: the file, who, one household created, one rejected.
+    // The import is in the history: the file, who (by name), one household created, one rejected.
     const history = page.locator('[data-testid="import-history"] .ant-table-row');
     await expect.poll(() => history.count()).toBe(1);
     const entry = await history.first().textContent();
     expect(entry).toContain(basename(file));
-    expect(entry).toContain(USER.username);
+    expect(entry).toContain(USER.displayName);
     expect(entry).toContain("1 / 0 / 0 / 1");
     await page.screenshot({ path: join(SCREENSHOTS, "import-history.png"), fullPage: true });
 

@@ -783,7 +783,23 @@ describeEachEngine("national import", (database) => {
       role: "town",
       regionCode: code,
     });
-    const xinshan = town(VILLAGE_A.slice(0, 9), 9101);
+    // 欣山镇's importer is a stored user: the history shows their name, not only the login.
+    const stored = await database()
+      .db.insertInto("users")
+      .values({
+        username: "town-xinshan-history",
+        password_hash: "-",
+        role: "town",
+        region_code: VILLAGE_A.slice(0, 9),
+        display_name: "欣山镇数据员",
+        created_at: "2026-11-20T00:00:00Z",
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const xinshan = {
+      ...town(VILLAGE_A.slice(0, 9), Number(stored.id)),
+      username: "town-xinshan-history",
+    };
     const kongtian = town(VILLAGE_B.slice(0, 9), 9102);
     const ids = async (actor: Actor) =>
       (await s.exchange.history(actor, { limit: 200 })).items.map((i) => i.id);
@@ -802,6 +818,7 @@ describeEachEngine("national import", (database) => {
     const [first] = (await s.exchange.history(xinshan, { limit: 1 })).items;
     expect(first).toMatchObject({
       actor: xinshan.username,
+      actorName: "欣山镇数据员",
       region: xinshan.regionCode,
       file: path.split("/").pop(),
       format: "xlsx",

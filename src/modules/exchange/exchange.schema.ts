@@ -108,6 +108,8 @@ export const importHistoryItem = z.object({
   at: z.string(),
   /** Who imported (user name) */
   actor: z.string(),
+  /** The name shown for them (姓名或单位); null when the user no longer exists */
+  actorName: z.string().nullable(),
   /** The importer's region; null for a nationwide user */
   region: z.string().nullable(),
   file: z.string().nullable(),

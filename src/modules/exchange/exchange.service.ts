@@ -139,7 +139,9 @@ export interface ImportHistoryItem {
   /** The audit entry's id. */
   id: number;
   at: string;
+  /** Who imported: the user name, and the name shown for them (null if they are gone). */
   actor: string;
+  actorName: string | null;
   /** The importer's region (null for a nationwide user). */
   region: string | null;
   file: string | null;
@@ -174,6 +176,7 @@ function historyItem(r: {
   id: number;
   at: string;
   actor_name: string;
+  display_name: string | null;
   region_code: string | null;
   target_id: string | null;
   detail: string | null;
@@ -191,6 +194,7 @@ function historyItem(r: {
     id: Number(r.id),
     at: r.at,
     actor: r.actor_name,
+    actorName: r.display_name,
     region: r.region_code,
     file: r.target_id,
     format: d.format === "xlsx" || d.format === "csv" ? d.format : null,
@@ -925,16 +929,25 @@ export function createExchangeService(deps: ExchangeDeps) {
   ): Promise<{ items: ImportHistoryItem[]; next: number | null }> {
     assertCan(actor, "household.read");
     let q = db
-      .selectFrom("audit_log")
-      .select(["id", "at", "actor_name", "region_code", "target_id", "detail"])
-      .where("action", "=", "household.import")
-      .orderBy("id", "desc")
+      .selectFrom("audit_log as a")
+      .leftJoin("users as u", "u.id", "a.actor_id")
+      .select([
+        "a.id",
+        "a.at",
+        "a.actor_name",
+        "u.display_name",
+        "a.region_code",
+        "a.target_id",
+        "a.detail",
+      ])
+      .where("a.action", "=", "household.import")
+      .orderBy("a.id", "desc")
       .limit(query.limit + 1);
     if (actor.regionCode) {
       const [lo, hi] = scopeRange(actor.regionCode);
-      q = q.where("region_code", ">=", lo).where("region_code", "<", hi);
+      q = q.where("a.region_code", ">=", lo).where("a.region_code", "<", hi);
     }
-    if (query.before !== undefined) q = q.where("id", "<", query.before);
+    if (query.before !== undefined) q = q.where("a.id", "<", query.before);
     const rows = await q.execute();
     const items = rows.slice(0, query.limit).map(historyItem);
     return { items, next: rows.length > query.limit ? items.at(-1)!.id : null };

@@ -89,7 +89,9 @@ export const confirmImport = (id: string) => api.post<ImportJob>(`/api/imports/$
 export interface ImportHistoryItem {
   id: number;
   at: string;
+  /** User name, and the name shown for them (null when the user is gone). */
   actor: string;
+  actorName: string | null;
   region: string | null;
   file: string | null;
   format: "xlsx" | "csv" | null;

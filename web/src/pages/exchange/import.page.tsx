@@ -254,7 +254,12 @@ function ImportHistory({ x, version }: { x: ExchangeText; version: string }) {
   const columns: ColumnsType<ImportHistoryItem> = [
     { title: h.at, dataIndex: "at", width: 150, render: (at: string) => chinaDateTime(at) },
     { title: h.file, dataIndex: "file", render: (f: string | null) => f ?? "—" },
-    { title: h.actor, dataIndex: "actor", width: 120 },
+    {
+      title: h.actor,
+      dataIndex: "actor",
+      width: 140,
+      render: (login: string, item) => item.actorName ?? login,
+    },
     {
       title: h.households,
       dataIndex: "households",
