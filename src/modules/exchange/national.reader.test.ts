@@ -335,6 +335,18 @@ describe("opening a file", () => {
       ["张三", "1"],
     ]);
     await expect(openSheet(noHeader)).rejects.toMatchObject({ code: "header_not_found" });
+    // An empty file (the wrong one picked, or a failed export) says so, not "no header".
+    const blank = join(dir, "blank.csv");
+    for (const text of ["", "\ufeff", "\r\n,,\r\n\r\n"]) {
+      writeFileSync(blank, text);
+      await expect(openSheet(blank)).rejects.toMatchObject({
+        code: "header_not_found",
+        message: expect.stringContaining("空文件"),
+      });
+    }
+    await expect(openSheet(noHeader)).rejects.toMatchObject({
+      message: expect.not.stringContaining("空文件"),
+    });
     const broken = join(dir, "broken.xlsx");
     writeFileSync(broken, Buffer.concat([Buffer.from("PK\u0003\u0004"), Buffer.alloc(100, 7)]));
     await expect(openSheet(broken)).rejects.toMatchObject({ kind: "invalid_data" });

@@ -224,6 +224,11 @@ export async function openTable(
     );
   }
   close();
+  // A file with nothing in it (0 bytes, or only empty rows) is most often the wrong file picked.
+  if (titleRows.every((r) => r.cells.every((c) => cellText(c).trim() === "")))
+    throw invalid("文件中没有任何内容（空文件），请确认选择的文件是否正确", {
+      code: "header_not_found",
+    });
   throw invalid(header.notFound(limit), { code: "header_not_found" });
 }
 
