@@ -27,13 +27,21 @@ export const DEMO_USERS: {
   role: Role;
   region: string | null;
   displayName: string;
+  /** A department's officer: the feeds they work with. */
+  feedTypes?: string[];
 }[] = [
   { username: "admin", role: "admin", region: null, displayName: "系统管理员" },
   { username: "county", role: "county", region: DEMO_COUNTY, displayName: "安远县乡村振兴局" },
   { username: "town", role: "town", region: "360726100", displayName: "欣山镇" },
   { username: "village", role: "village", region: "360726100201", displayName: "村级信息员" },
   { username: "viewer", role: "viewer", region: DEMO_COUNTY, displayName: "只读用户" },
-  { username: "dept", role: "department", region: DEMO_COUNTY, displayName: "县医保局数据专员" },
+  {
+    username: "dept",
+    role: "department",
+    region: DEMO_COUNTY,
+    displayName: "县医保局数据专员",
+    feedTypes: ["medical"],
+  },
 ];
 
 function newestMtime(dir: string): number {

@@ -14,6 +14,7 @@ import { up011 } from "./migrations/011-feed-withdrawals.ts";
 import { up012 } from "./migrations/012-signal-counts.ts";
 import { up013 } from "./migrations/013-audit-action-index.ts";
 import { up014 } from "./migrations/014-facts-lineage.ts";
+import { up015 } from "./migrations/015-user-feed-types.ts";
 
 /** Names of all migrations, in order. */
 export const MIGRATIONS = [
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   "012-signal-counts",
   "013-audit-action-index",
   "014-facts-lineage",
+  "015-user-feed-types",
 ];
 
 function provider(database: Database): MigrationProvider {
@@ -45,6 +47,7 @@ function provider(database: Database): MigrationProvider {
     "012-signal-counts": { up: up012(database.engine) },
     "013-audit-action-index": { up: up013() },
     "014-facts-lineage": { up: up014() },
+    "015-user-feed-types": { up: up015() },
   };
   if (Object.keys(migrations).join() !== MIGRATIONS.join())
     throw new Error("MIGRATIONS is out of date");

@@ -75,6 +75,8 @@ export interface UserTable {
   display_name: string | null;
   disabled: Generated<number>;
   created_at: string;
+  /** JSON array of the feed types a department user works with; null: every feed. */
+  feed_types: string | null;
 }
 
 export interface SessionTable {

@@ -58,13 +58,11 @@ export function createServices({
     files,
     onChanged: monitoring.reevaluate,
   });
+  const feedTypesOf = (region: string) =>
+    policies.forRegion(region, Number(chinaDate(now()).slice(0, 4))).feeds;
   return {
-    auth: createAuthService(deps),
-    tokens: createTokensService({
-      ...deps,
-      feedTypesOf: (region) =>
-        policies.forRegion(region, Number(chinaDate(now()).slice(0, 4))).feeds,
-    }),
+    auth: createAuthService({ ...deps, feedTypesOf }),
+    tokens: createTokensService({ ...deps, feedTypesOf }),
     regions: createRegionsService(deps),
     registry,
     policies,

@@ -37,7 +37,13 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await buildWebIfStale();
     fixture = await startFixture();
     await fixture.services.auth.addUser(
-      { ...DEPARTMENT, role: "department", region: "360726", displayName: "医保局数据专员" },
+      {
+        ...DEPARTMENT,
+        role: "department",
+        region: "360726",
+        displayName: "医保局数据专员",
+        feedTypes: ["medical"],
+      },
       SYSTEM_ACTOR,
     );
     browser = await chromium.launch({
@@ -137,6 +143,12 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       for (const hidden of ["农户信息", "预警信息", "核实任务", "接口令牌"])
         expect(menu).not.toContain(hidden);
       expect(await dept.getByTestId("toggle-regions").count()).toBe(0);
+      // Bound to the medical feed, they are offered only that one.
+      await dept.getByTestId("feed-type").click();
+      const options = dept.locator(".ant-select-item-option");
+      await expect.poll(() => options.count()).toBe(1);
+      expect(await options.first().textContent()).toContain("医保");
+      await dept.keyboard.press("Escape");
       await dept.screenshot({ path: join(SCREENSHOTS, "department-menu.png") });
       // A bookmark of a section the role may not use leads back to its own start page.
       await dept.goto(`${fixture.url}/households`);

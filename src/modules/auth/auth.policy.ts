@@ -88,12 +88,26 @@ export function can(actor: Actor, action: Action): boolean {
   return RULES[action].includes(actor.role);
 }
 
-/** A token names the feed types it may upload; a signed-in user may load any in force. */
+/**
+ * Whether the actor works with a feed type: a token names the feed types it may upload, a
+ * department's data officer may be bound to some (users.feed_types); anyone else, any in force.
+ */
+export function feedAllowed(actor: Actor, feedType: string): boolean {
+  if (actor.token && !actor.token.feedTypes.includes(feedType)) return false;
+  return !actor.feedTypes || actor.feedTypes.includes(feedType);
+}
+
 export function assertFeedAllowed(actor: Actor, feedType: string): void {
   if (actor.token && !actor.token.feedTypes.includes(feedType)) {
     throw notAllowed(
       `此 API 令牌只能上传以下部门数据：${actor.token.feedTypes.join("、")}，不能上传“${feedType}”`,
       { code: "token_feed_not_allowed", field: "type" },
+    );
+  }
+  if (actor.feedTypes && !actor.feedTypes.includes(feedType)) {
+    throw notAllowed(
+      `您（${actor.displayName}）只负责以下部门数据：${actor.feedTypes.join("、")}，不能处理“${feedType}”`,
+      { code: "feed_not_allowed", field: "type" },
     );
   }
 }

@@ -15,6 +15,7 @@ export function createAuthRepository(db: Kysely<DB>) {
       region_code: string | null;
       display_name: string | null;
       created_at: string;
+      feed_types: string | null;
     }): Promise<number> {
       const r = await db.insertInto("users").values(row).returning("id").executeTakeFirstOrThrow();
       return Number(r.id);
@@ -50,6 +51,7 @@ export function createAuthRepository(db: Kysely<DB>) {
             "users.role",
             "users.region_code",
             "users.disabled",
+            "users.feed_types",
           ])
           .where("sessions.token_hash", "=", p.tokenHash)
           .where("sessions.expires_at", ">", p.now),

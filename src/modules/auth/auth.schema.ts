@@ -45,6 +45,8 @@ export const userInput = z.object({
     .nullable()
     .optional(),
   displayName: z.string().trim().max(60).optional(),
+  /** For a department's data officer: the feed types they work with (all when left out). */
+  feedTypes: z.array(z.string().trim().min(1)).min(1).max(30).optional(),
 });
 export type UserInput = z.infer<typeof userInput>;
 
@@ -58,6 +60,11 @@ export interface Actor {
   regionCode: string | null;
   /** Set when a department machine calls with an API token: it may only upload these feeds. */
   token?: { id: number; feedTypes: readonly string[] };
+  /**
+   * Set for a department's data officer bound to some feeds: they load, see and withdraw only
+   * these (unset: every feed).
+   */
+  feedTypes?: readonly string[];
 }
 
 /** The actor for work the system does itself (demo load, migrations). */

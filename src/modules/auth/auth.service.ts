@@ -35,10 +35,12 @@ export const hashToken = (token: string) => createHash("sha256").update(token).d
 export interface AuthDeps {
   db: Kysely<DB>;
   now: () => Date;
+  /** The feed types in force in a region, to check a department user's (left out: not checked). */
+  feedTypesOf?: (region: string) => Record<string, unknown>;
   accountLock?: { failures: number; windowMinutes: number; lockMinutes: number };
 }
 
-export function createAuthService({ db, now, accountLock = ACCOUNT_LOCK }: AuthDeps) {
+export function createAuthService({ db, now, accountLock = ACCOUNT_LOCK, feedTypesOf }: AuthDeps) {
   const repo = createAuthRepository(db);
   /** Failed logins by username (one server process serves a county; kept in memory). */
   const failures = new Map<string, { count: number; since: number; lockedUntil: number }>();
@@ -127,7 +129,13 @@ export function createAuthService({ db, now, accountLock = ACCOUNT_LOCK }: AuthD
     async addUser(
       input: UserInput,
       by: Actor,
-    ): Promise<{ id: number; username: string; role: Role; regionCode: string | null }> {
+    ): Promise<{
+      id: number;
+      username: string;
+      role: Role;
+      regionCode: string | null;
+      feedTypes?: string[];
+    }> {
       assertCan(by, "user.manage");
       const parsed = userInput.safeParse(input);
       if (!parsed.success) {
@@ -151,6 +159,21 @@ export function createAuthService({ db, now, accountLock = ACCOUNT_LOCK }: AuthD
       if (by.regionCode !== null && (region === null || !region.startsWith(by.regionCode))) {
         throw notAllowed("只能在本人所辖区划内创建用户", { code: "user_out_of_scope" });
       }
+      const feedTypes = u.feedTypes ? [...new Set(u.feedTypes)] : null;
+      if (feedTypes && u.role !== "department")
+        throw invalid("只有部门数据专员（department）可以指定负责的部门数据类型", {
+          field: "feedTypes",
+          code: "user_feed_types_role",
+        });
+      if (feedTypes && region && feedTypesOf) {
+        const feeds = feedTypesOf(region);
+        for (const [i, type] of feedTypes.entries())
+          if (!feeds[type])
+            throw invalid(
+              `没有名为“${type}”的部门数据类型；可用的有：${Object.keys(feeds).join("、")}`,
+              { field: `feedTypes.${i}`, code: "feed_type_unknown" },
+            );
+      }
       if (await repo.findUserByUsername(u.username)) {
         throw conflict(`用户名 ${u.username} 已存在`, {
           field: "username",
@@ -165,14 +188,21 @@ export function createAuthService({ db, now, accountLock = ACCOUNT_LOCK }: AuthD
         region_code: region,
         display_name: u.displayName ?? null,
         created_at: at,
+        feed_types: feedTypes ? JSON.stringify(feedTypes) : null,
       });
       await audit(db, by, at, "user.create", {
         targetType: "user",
         targetId: String(id),
         regionCode: region ?? undefined,
-        detail: { username: u.username, role: u.role },
+        detail: { username: u.username, role: u.role, ...(feedTypes ? { feedTypes } : {}) },
       });
-      return { id, username: u.username, role: u.role, regionCode: region };
+      return {
+        id,
+        username: u.username,
+        role: u.role,
+        regionCode: region,
+        ...(feedTypes ? { feedTypes } : {}),
+      };
     },
 
     countUsers: () => repo.countUsers(),
@@ -216,13 +246,27 @@ function toActor(u: {
   display_name: string | null;
   role: string;
   region_code: string | null;
+  feed_types: string | null;
 }): Actor {
   const role = (ROLES as readonly string[]).includes(u.role) ? (u.role as Role) : "viewer";
-  return {
+  const actor: Actor = {
     id: Number(u.id),
     username: u.username,
     displayName: u.display_name ?? u.username,
     role,
     regionCode: u.region_code,
   };
+  const feedTypes = feedTypesFrom(u.feed_types);
+  return feedTypes ? { ...actor, feedTypes } : actor;
+}
+
+/** A user's feed types as stored (JSON array); a damaged value binds them to none. */
+function feedTypesFrom(stored: string | null): string[] | null {
+  if (stored === null) return null;
+  try {
+    const v: unknown = JSON.parse(stored);
+    return Array.isArray(v) ? v.filter((t): t is string => typeof t === "string") : [];
+  } catch {
+    return [];
+  }
 }

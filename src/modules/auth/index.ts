@@ -5,6 +5,7 @@ export {
   assertCan,
   assertFeedAllowed,
   can,
+  feedAllowed,
   inScope,
   scopeRange,
 } from "./auth.policy.ts";

@@ -19,7 +19,13 @@ import { conflict, invalid, notAllowed, notFound } from "../../core/errors.ts";
 import type { Engine } from "../../db/connect.ts";
 import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
-import { type Actor, assertCan, assertFeedAllowed, scopeRange } from "../auth/index.ts";
+import {
+  type Actor,
+  assertCan,
+  assertFeedAllowed,
+  feedAllowed,
+  scopeRange,
+} from "../auth/index.ts";
 import type { FileFormat } from "../exchange/index.ts";
 import type { FeedDef, PolicyService } from "../policy/index.ts";
 import { bindFeedHeaders, type FeedProblem, type FeedRow } from "./feed.format.ts";
@@ -140,16 +146,24 @@ export function createFeedsService(deps: FeedsDeps) {
   const workDir = deps.workDir ?? join(tmpdir(), "fangpin-feeds");
   const repo = createFeedsRepository(db);
 
-  /** Whether a load concerns the actor's region: made inside it, or above it (the county's). */
-  const loadVisible = (actor: Actor, region: string | null) =>
-    actor.regionCode === null ||
-    (region !== null &&
-      (region.startsWith(actor.regionCode) || actor.regionCode.startsWith(region)));
+  /**
+   * Whether a load concerns the actor: of a feed they work with (a department's officer sees
+   * only their department's), made inside their region or above it (the county's).
+   */
+  const loadVisible = (actor: Actor, load: { region_code: string | null; feed_type: string }) =>
+    feedAllowed(actor, load.feed_type) &&
+    (actor.regionCode === null ||
+      (load.region_code !== null &&
+        (load.region_code.startsWith(actor.regionCode) ||
+          actor.regionCode.startsWith(load.region_code))));
 
   const service = {
+    /** The feed definitions in force that the actor works with. */
     definitions(actor: Actor) {
       assertCan(actor, "feed.read");
-      return definitions(actor).feeds;
+      return Object.fromEntries(
+        Object.entries(definitions(actor).feeds).filter(([type]) => feedAllowed(actor, type)),
+      );
     },
 
     /** Loads a file uploaded over HTTP (the request body), kept only while it loads. */
@@ -192,14 +206,14 @@ export function createFeedsService(deps: FeedsDeps) {
     async loads(actor: Actor, limit = 50) {
       assertCan(actor, "feed.read");
       const rows = await repo.loads({ range: null, limit: 1000 });
-      return rows.filter((r) => loadVisible(actor, r.region_code)).slice(0, limit);
+      return rows.filter((r) => loadVisible(actor, r)).slice(0, limit);
     },
 
     /** One load, if it concerns the actor's region (else not found, as if it did not exist). */
     async loadRecord(actor: Actor, id: number) {
       assertCan(actor, "feed.read");
       const row = await repo.load(id);
-      if (!row || !loadVisible(actor, row.region_code))
+      if (!row || !loadVisible(actor, row))
         throw notFound(`数据导入批次 ${id} 不存在`, { code: "feed_load_not_found" });
       return row;
     },

@@ -68,7 +68,7 @@ describeEachEngine("feed loads read in a worker thread", (database) => {
     ).map((f) => ({ ...f, member_id: Number(f.member_id) }));
 
   it("reports every sample as a load in its own thread, and writes the same facts", async () => {
-    // No facts yet: on SQLite the worker also matches (for a county's, a town's, a nationwide user).
+    // For a county's, a town's and a nationwide user.
     for (const type of TYPES)
       for (const actor of [county, town, SYSTEM_ACTOR]) {
         const a = await worker.load(actor, type, sample(type), { dryRun: true });
