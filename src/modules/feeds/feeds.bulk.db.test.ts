@@ -13,7 +13,7 @@ import { pgClientOf } from "../../db/connect.ts";
 import { type Actor, SYSTEM_ACTOR, scopeRange } from "../auth/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import type { FeedRow } from "./feed.format.ts";
-import { factStore } from "./feeds.bulk.ts";
+import { type FactStore, factStore } from "./feeds.bulk.ts";
 import { decide, matchRow } from "./feeds.match.ts";
 
 const IN_COUNTY = ["360726100201", "360726101201"];
@@ -80,18 +80,22 @@ describeEachEngine("feed store", (database) => {
       }
   });
 
-  /** Each ID number's match (kind, and the holder's name and village) through one store. */
-  async function outcomes(actor: Actor, rowsExpected: number) {
+  /** `work` with a medical load's store for the actor, in a transaction of its own. */
+  async function withStore<T>(
+    actor: Actor,
+    work: (store: FactStore, range: readonly [string, string] | null) => Promise<T>,
+  ): Promise<T> {
     const d = database();
     const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
     return d.db.transaction().execute(async (trx) => {
-      const store = await factStore(
-        d.db,
-        trx,
-        d.engine,
-        { feedType: "medical", loadId: 0, fileHash: "", fileName: "", at: "" },
-        range,
-      );
+      const load = { feedType: "medical", loadId: 0, fileHash: "", fileName: "", at: "" };
+      return work(await factStore(d.db, trx, d.engine, load, range), range);
+    });
+  }
+
+  /** Each ID number's match (kind, and the holder's name and village) through one store. */
+  async function outcomes(actor: Actor, rowsExpected: number) {
+    return withStore(actor, async (store) => {
       const ids = [1, 2, 3, 4, 5, 6, 7].map(id);
       const holders = await store.holdersOf(ids, rowsExpected);
       return ids.map((idNumber, i) => {
@@ -131,16 +135,7 @@ describeEachEngine("feed store", (database) => {
 
   /** What `decide` makes of one row per ID number (named `names[i]`) through one store. */
   async function decision(actor: Actor, rowsExpected: number, names: (string | null)[]) {
-    const d = database();
-    const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
-    return d.db.transaction().execute(async (trx) => {
-      const store = await factStore(
-        d.db,
-        trx,
-        d.engine,
-        { feedType: "medical", loadId: 0, fileHash: "", fileName: "", at: "" },
-        range,
-      );
+    return withStore(actor, async (store, range) => {
       const rows = [1, 2, 3, 4, 5, 6, 7].map(
         (seq, i): FeedRow => ({
           row: i + 2,
