@@ -3,7 +3,7 @@
  * town or village picked from the tree (the server refuses one outside a household's location).
  */
 import { Alert, Form, Modal, Radio, Space, TreeSelect, Typography } from "antd";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useState } from "react";
 import { ApiError, api } from "../api/client.ts";
 import type { RegionView } from "../api/types.ts";
 import { errorText, useApiError } from "../components/use-api-error.tsx";
@@ -47,7 +47,9 @@ export function AssignModal({ open, signals, root, onClose, onDone }: AssignModa
   const [failures, setFailures] = useState<string[]>([]);
   const [regionError, setRegionError] = useState(false);
 
-  useEffect(() => {
+  // Reset before the dialog is painted: a passive effect could run after the first choice under
+  // load and undo it (the task then went to the town instead of the village chosen).
+  useLayoutEffect(() => {
     if (!open) return;
     setMode(root.length >= 9 ? "village" : "town");
     setRegion(undefined);

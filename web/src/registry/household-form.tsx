@@ -1,6 +1,6 @@
 /** 编辑户信息 — the household's fields in a drawer, grouped as on the page; sends only what changed. */
 import { App, Button, Col, Divider, Drawer, Form, Row, Space } from "antd";
-import { useEffect, useMemo, useState } from "react";
+import { useLayoutEffect, useMemo, useState } from "react";
 import type { FieldDef } from "../../../src/core/registry-fields.ts";
 import type { HouseholdDetail } from "../api/types.ts";
 import { useApiError } from "../components/use-api-error.tsx";
@@ -42,7 +42,8 @@ export function HouseholdForm({ open, detail, onClose, onSaved, onReload }: Hous
   );
   const record = detail.household as unknown as Record<string, unknown>;
 
-  useEffect(() => {
+  // Before the dialog is painted, so that a late reset cannot wipe the first edits.
+  useLayoutEffect(() => {
     if (!open) return;
     form.setFieldsValue(formValuesOf(defs, record));
     setReason("");
