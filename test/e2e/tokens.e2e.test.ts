@@ -4,7 +4,8 @@
  * it; a department user sees only the sections their role may use (no 农户信息) and lands on
  * 部门数据.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -154,6 +155,25 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       await dept.goto(`${fixture.url}/households`);
       await dept.getByTestId("feeds-page").waitFor();
       expect(new URL(dept.url()).pathname).toBe("/feeds");
+      // Their comparison report names households as text: the registry is not theirs to open.
+      const { household, members } = fixture.households[0]!;
+      const dir = mkdtempSync(join(tmpdir(), "fangpin-e2e-dept-"));
+      const file = join(dir, "住院结算.csv");
+      writeFileSync(
+        file,
+        [
+          "证件号码,姓名,结算单号,出院日期,合规自付费用(元)",
+          `${members[0]!.idNumber},${members[0]!.name},JS-E2E-1,2026-10-09,38200.50`,
+        ].join("\n"),
+      );
+      const actor = (await fixture.services.auth.actorFor(DEPARTMENT.username))!;
+      const loaded = await fixture.services.feeds.load(actor, "medical", file);
+      rmSync(dir, { recursive: true, force: true });
+      expect(loaded.matched).toBe(1);
+      await dept.goto(`${fixture.url}/feeds/loads/${loaded.loadId}`);
+      const report = dept.getByTestId("feed-report");
+      await report.getByText(household.householdNumber!).first().waitFor();
+      expect(await report.locator('a[href^="/households/"]').count()).toBe(0);
     } finally {
       await context.close();
     }

@@ -9,6 +9,7 @@ import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useApiError } from "../../components/use-api-error.tsx";
 import { chinaDateTime } from "../../format.ts";
+import { useSession } from "../../session/session.tsx";
 import { useFeedsText } from "./feeds.i18n.ts";
 import {
   type ComparisonReport,
@@ -24,6 +25,10 @@ export function FeedReportPage() {
   const id = Number(useParams().id);
   const [report, setReport] = useState<ComparisonReport | null>(null);
   const [load, setLoad] = useState<FeedLoad | null>(null);
+  // A department's officer reads the report but not the registry: households as plain text.
+  const { user } = useSession();
+  const household = (n: string) =>
+    user?.can.includes("household.read") ? <Link to={`/households/${n}`}>{n}</Link> : n;
 
   useEffect(() => {
     feedReport(id)
@@ -87,7 +92,7 @@ export function FeedReportPage() {
             {
               title: x.household,
               dataIndex: "householdNumber",
-              render: (n: string) => <Link to={`/households/${n}`}>{n}</Link>,
+              render: household,
             },
             { title: x.village, dataIndex: "villageName" },
             {
@@ -138,7 +143,7 @@ export function FeedReportPage() {
             {
               title: x.household,
               dataIndex: "householdNumber",
-              render: (n: string) => <Link to={`/households/${n}`}>{n}</Link>,
+              render: household,
             },
             { title: x.village, dataIndex: "villageName" },
             { title: x.member, dataIndex: "memberName" },
