@@ -19,7 +19,14 @@ import { SYSTEM_ACTOR } from "../../src/modules/auth/index.ts";
 import { localFileStore } from "../../src/modules/cases/index.ts";
 import { chineseDate } from "../../src/modules/cases/notice.html.ts";
 import { VILLAGE_A } from "../factories.ts";
-import { buildWebIfStale, type Fixture, REPO, startFixture, USER } from "./fixture.ts";
+import {
+  buildWebIfStale,
+  clickWhenSettled,
+  type Fixture,
+  REPO,
+  startFixture,
+  USER,
+} from "./fixture.ts";
 
 const CHROMIUM = process.env.FANGPIN_CHROMIUM ?? "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -402,17 +409,13 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await mine.locator(".ant-checkbox-input").check();
     await shot(county, "cases-county-list");
     await county.getByTestId("approve-many").click();
-    await county
-      .locator(".ant-modal-confirm")
-      .getByRole("button", { name: /确\s*定/ })
-      .click();
+    const approve = county.locator(".ant-modal-confirm");
+    await clickWhenSettled(approve, approve.getByRole("button", { name: /确\s*定/ }));
     await expect.poll(() => mine.textContent()).toContain("公告");
     await mine.locator(".ant-checkbox-input").check();
     await county.getByTestId("announce-many").click();
-    await county
-      .locator(".ant-modal-confirm")
-      .getByRole("button", { name: /确\s*定/ })
-      .click();
+    const announce = county.locator(".ant-modal-confirm");
+    await clickWhenSettled(announce, announce.getByRole("button", { name: /确\s*定/ }));
     await mine.waitFor({ state: "detached" });
 
     // The household is now monitored, through a history event with the case as its source.

@@ -18,7 +18,14 @@ import {
   writeWorkbook,
   XINSHAN_XIUTIAN,
 } from "../national-files.ts";
-import { buildWebIfStale, type Fixture, REPO, startFixture, USER } from "./fixture.ts";
+import {
+  buildWebIfStale,
+  clickWhenSettled,
+  type Fixture,
+  REPO,
+  startFixture,
+  USER,
+} from "./fixture.ts";
 
 const CHROMIUM = process.env.FANGPIN_CHROMIUM ?? "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -98,7 +105,8 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await expect.poll(() => rows.count()).toBe(1);
 
     await page.getByTestId("import-confirm").click();
-    await page.locator(".ant-modal-confirm .ant-btn-primary").click();
+    const confirm = page.locator(".ant-modal-confirm");
+    await clickWhenSettled(confirm, confirm.locator(".ant-btn-primary"));
     await page.getByText("已导入", { exact: true }).waitFor();
     const stored = await fixture.services.registry.get(
       SYSTEM_ACTOR,

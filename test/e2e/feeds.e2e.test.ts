@@ -12,7 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../src/modules/auth/index.ts";
 import { household, VILLAGE_A, VILLAGE_B } from "../factories.ts";
 import { sampleHouseholds } from "../feed-samples.ts";
-import { buildWebIfStale, type Fixture, REPO, startFixture, USER } from "./fixture.ts";
+import {
+  buildWebIfStale,
+  clickWhenSettled,
+  type Fixture,
+  REPO,
+  startFixture,
+  USER,
+} from "./fixture.ts";
 
 const CHROMIUM = process.env.FANGPIN_CHROMIUM ?? "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -123,7 +130,8 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await page.screenshot({ path: join(SCREENSHOTS, "duplicates.png"), fullPage: true });
 
     await rows.first().getByTestId("merge-keep-a").click();
-    await page.locator(".ant-popconfirm .ant-btn-primary").click();
+    const popconfirm = page.locator(".ant-popconfirm");
+    await clickWhenSettled(popconfirm, popconfirm.locator(".ant-btn-primary"));
     await page.getByText("已合并").waitFor();
     await expect.poll(() => rows.count()).toBe(0);
     const merged = await fixture.services.registry.get(SYSTEM_ACTOR, duplicates[1]!);

@@ -7,6 +7,8 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
+import type { Locator } from "playwright-core";
+import { expect } from "vitest";
 import { connect, type Database } from "../../src/db/connect.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { SYSTEM_ACTOR } from "../../src/modules/auth/index.ts";
@@ -143,4 +145,17 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
       await cleanup();
     },
   };
+}
+
+/**
+ * Clicks `target` in a dialog or popover (`container`) once its opening animation is over: a
+ * click during the zoom can land beside the still-moving button, and the dialog then stays open
+ * (seen under load in CI: the conflict dialog's 重新加载).
+ */
+export async function clickWhenSettled(container: Locator, target: Locator): Promise<void> {
+  await container.first().waitFor();
+  await expect
+    .poll(async () => (await container.first().getAttribute("class")) ?? "")
+    .not.toMatch(/-(appear|enter)\b/);
+  await target.click();
 }

@@ -10,7 +10,14 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../src/modules/auth/index.ts";
-import { buildWebIfStale, type Fixture, REPO, startFixture, USER } from "./fixture.ts";
+import {
+  buildWebIfStale,
+  clickWhenSettled,
+  type Fixture,
+  REPO,
+  startFixture,
+  USER,
+} from "./fixture.ts";
 
 const CHROMIUM = process.env.FANGPIN_CHROMIUM ?? "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -263,16 +270,15 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
         .textContent()) ?? "";
     await page.getByTestId("publish").click();
     const confirm = page.locator(".ant-modal-confirm", { hasText: "发布政策新版本" });
-    await confirm.getByRole("button", { name: /发\s*布/ }).click();
+    await clickWhenSettled(confirm, confirm.getByRole("button", { name: /发\s*布/ }));
     const result = page.getByTestId("publish-result");
     await result.waitFor();
     await confirm.waitFor({ state: "detached" });
     expect(await result.textContent()).toMatch(/新增预警[1-9]/);
     await page.screenshot({ path: join(SCREENSHOTS, "policy-published.png") });
-    await page
-      .locator(".ant-modal-confirm")
-      .getByRole("button", { name: /确\s*定|OK|知道了/ })
-      .click();
+    const ok = page.getByRole("button", { name: /确\s*定|OK|知道了/ });
+    const done = page.locator(".ant-modal-confirm").filter({ has: ok });
+    await clickWhenSettled(done, done.locator(ok));
 
     // The new version is in force: its id ends the chain and the line reads 8,000.
     await expect
@@ -410,12 +416,11 @@ describe.skipIf(!HAS_CHROMIUM)(`${title}: a new rule from the editor`, () => {
 
     await page.getByTestId("publish").click();
     const confirm = page.locator(".ant-modal-confirm", { hasText: "发布政策新版本" });
-    await confirm.getByRole("button", { name: /发\s*布/ }).click();
+    await clickWhenSettled(confirm, confirm.getByRole("button", { name: /发\s*布/ }));
     await page.getByTestId("publish-result").waitFor();
-    await page
-      .locator(".ant-modal-confirm")
-      .getByRole("button", { name: /确\s*定|OK|知道了/ })
-      .click();
+    const ok = page.getByRole("button", { name: /确\s*定|OK|知道了/ });
+    const done = page.locator(".ant-modal-confirm").filter({ has: ok });
+    await clickWhenSettled(done, done.locator(ok));
 
     await page.goto(`${fixture.url}/households/${target}`);
     await expect.poll(() => page.getByTestId("household-risk").textContent()).toContain(NAME);

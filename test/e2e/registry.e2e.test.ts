@@ -9,7 +9,14 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../src/modules/auth/index.ts";
-import { buildWebIfStale, type Fixture, REPO, startFixture, USER } from "./fixture.ts";
+import {
+  buildWebIfStale,
+  clickWhenSettled,
+  type Fixture,
+  REPO,
+  startFixture,
+  USER,
+} from "./fixture.ts";
 
 const CHROMIUM = process.env.FANGPIN_CHROMIUM ?? "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -137,7 +144,7 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
 
     const dialog = page.locator(".ant-modal-confirm", { hasText: "该户信息已被他人修改" });
     await dialog.waitFor();
-    await dialog.getByRole("button", { name: "重新加载" }).click();
+    await clickWhenSettled(dialog, dialog.getByRole("button", { name: "重新加载" }));
     await dialog.waitFor({ state: "hidden" });
     await expect
       .poll(() => page.getByTestId("history-entry").first().textContent())

@@ -10,7 +10,14 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../src/modules/auth/index.ts";
-import { buildWebIfStale, type Fixture, REPO, startFixture, USER } from "./fixture.ts";
+import {
+  buildWebIfStale,
+  clickWhenSettled,
+  type Fixture,
+  REPO,
+  startFixture,
+  USER,
+} from "./fixture.ts";
 
 const CHROMIUM = process.env.FANGPIN_CHROMIUM ?? "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -119,7 +126,8 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       .first()
       .getByRole("button", { name: /吊\s*销/ })
       .click();
-    await page.locator(".ant-popconfirm .ant-btn-primary").click();
+    const popconfirm = page.locator(".ant-popconfirm");
+    await clickWhenSettled(popconfirm, popconfirm.locator(".ant-btn-primary"));
     await expect.poll(async () => rows.first().textContent()).toContain("已吊销");
     const refused = await fetch(`${fixture.url}/api/feeds/medical/loads`, {
       method: "POST",
