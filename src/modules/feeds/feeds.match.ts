@@ -90,22 +90,20 @@ function refusedByActive(
 /** Links a row to a member: the active holder of its ID number, else a removed one. */
 export function matchRow(row: FeedRow, holders: readonly Holder[], actor: Actor): Match {
   const active = holders.find((h) => h.status === "active");
-  let holder: Holder | undefined;
-  if (active) {
-    const refused = refusedByActive(row, active.name, active.village_code, actor);
-    if (refused) return refused;
-    holder = active;
-  } else {
-    // The latest removed member first, in whatever order the lookup found them (per chunk or
-    // in memory): an ambiguous row is listed under that member's village.
-    const removed = holders
-      .filter((h) => inScope(actor, h.village_code))
-      .sort((a, b) => b.id - a.id);
-    const households = new Set(removed.map((h) => h.household_id));
-    if (households.size > 1)
-      return { kind: "ambiguous", reason: "several_households", village: removed[0]!.village_code };
-    holder = removed[0];
-  }
+  if (active)
+    return (
+      refusedByActive(row, active.name, active.village_code, actor) ?? {
+        kind: "matched",
+        holder: active,
+      }
+    );
+  // The latest removed member first, in whatever order the lookup found them (per chunk or in
+  // memory): an ambiguous row is listed under that member's village.
+  const removed = holders.filter((h) => inScope(actor, h.village_code)).sort((a, b) => b.id - a.id);
+  const households = new Set(removed.map((h) => h.household_id));
+  if (households.size > 1)
+    return { kind: "ambiguous", reason: "several_households", village: removed[0]!.village_code };
+  const holder = removed[0];
   if (!holder) return { kind: "unmatched", reason: "member_not_found", village: null };
   if (nameDiffers(row, holder.name))
     return { kind: "ambiguous", reason: "name_mismatch", village: holder.village_code };
