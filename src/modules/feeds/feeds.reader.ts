@@ -16,6 +16,7 @@ import {
   feedHeaderRule,
   parseFeedRow,
 } from "./feed.format.ts";
+import { RowKeys } from "./row-keys.ts";
 
 /** Fields per valid row in `ReadBatch.rows`: row, idNumber, name, key, period, from, to, vals. */
 export const ROW_FIELDS = 8;
@@ -103,7 +104,7 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
   const keyNames = def.key.map((k) => def.columns.find((c) => c.key === k)!.header).join("、");
 
   async function* batches(): AsyncGenerator<ReadBatch> {
-    const firstRowOfKey = new Map<string, number>();
+    const keys = new RowKeys();
     let refused = false;
     let periods = new Set<string>();
     const cut = (): ReadBatch => ({
@@ -125,7 +126,7 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
           refused = true;
         } else {
           const row = parsed.ok;
-          const first = firstRowOfKey.get(row.key);
+          const first = keys.firstRow(row.key, row.row);
           if (first !== undefined) {
             batch.rejected++;
             batch.problems.push({
@@ -136,7 +137,6 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
             });
             refused = true;
           } else {
-            firstRowOfKey.set(row.key, row.row);
             if (row.period !== null) periods.add(row.period);
             // Once a row is refused nothing will be written: the rest is only checked.
             if (!refused)
