@@ -27,12 +27,50 @@ const INDEX_MIN_ROWS = 10_000;
 const INDEX_SHARE = 4;
 
 /**
+ * A canonical ID number (17 digits and a check character, a digit or X) as two integers that
+ * name it exactly: `high` the first nine digits, `low` the next eight times eleven plus the
+ * check (X as 10). False for any other text; `MemberIndex` keeps such numbers in a Map.
+ */
+const idKey = { high: 0, low: 0 };
+function toIdKey(s: string): boolean {
+  if (s.length !== 18) return false;
+  let high = 0;
+  for (let i = 0; i < 9; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    high = high * 10 + d;
+  }
+  let low = 0;
+  for (let i = 9; i < 17; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    low = low * 10 + d;
+  }
+  const c = s.charCodeAt(17);
+  const check = c === 88 ? 10 : c - 48;
+  if (check < 0 || check > 10) return false;
+  idKey.high = high;
+  idKey.low = low * 11 + check;
+  return true;
+}
+
+const slotOf = (high: number, low: number, mask: number) =>
+  (Math.imul(high ^ Math.imul(low, 0x9e3779b1), 0x85ebca6b) >>> 7) & mask;
+
+/**
  * Members of a region in memory, by ID number, as parallel arrays sized once from the region's
  * count (no object per member until one is asked for); members sharing an ID number (one
- * active, others removed) are chained.
+ * active, others removed) are chained. ID numbers are found through an open-addressing table of
+ * integers (`toIdKey`), not a Map of a million strings: the lookups cost half as much and the
+ * strings need not be kept (docs/benchmarks.md, session 7).
  */
 export class MemberIndex {
-  private readonly first = new Map<string, number>();
+  /** Per table slot: the place of the latest member of an ID number + 1, or 0. */
+  private slots: Int32Array;
+  private highs: Int32Array;
+  private lows: Int32Array;
+  /** ID numbers not in the canonical form, by text. */
+  private readonly others = new Map<string, number>();
   private next: Int32Array;
   private ids: Float64Array;
   private households: Float64Array;
@@ -41,6 +79,7 @@ export class MemberIndex {
   private readonly villages: string[] = [];
   private readonly interned = new Map<string, string>();
   private length = 0;
+  private keyed = 0;
 
   /** `capacity`: the members expected (the arrays grow if more come). */
   constructor(capacity: number) {
@@ -49,10 +88,9 @@ export class MemberIndex {
     this.ids = new Float64Array(n);
     this.households = new Float64Array(n);
     this.active = new Uint8Array(n);
-  }
-
-  get size(): number {
-    return this.length;
+    this.highs = new Int32Array(n);
+    this.lows = new Int32Array(n);
+    this.slots = new Int32Array(2 ** Math.ceil(Math.log2(n * 2)));
   }
 
   /** `active`: 1 for an active member, 0 for a removed one. */
@@ -70,6 +108,8 @@ export class MemberIndex {
       this.ids = grown(this.ids, new Float64Array(at * 2));
       this.households = grown(this.households, new Float64Array(at * 2));
       this.active = grown(this.active, new Uint8Array(at * 2));
+      this.highs = grown(this.highs, new Int32Array(at * 2));
+      this.lows = grown(this.lows, new Int32Array(at * 2));
     }
     let v = this.interned.get(village);
     if (v === undefined) {
@@ -81,8 +121,45 @@ export class MemberIndex {
     this.active[at] = active ? 1 : 0;
     this.names.push(name);
     this.villages.push(v);
-    this.next[at] = this.first.get(idNumber) ?? -1;
-    this.first.set(idNumber, at);
+    if (!toIdKey(idNumber)) {
+      this.next[at] = this.others.get(idNumber) ?? -1;
+      this.others.set(idNumber, at);
+      return;
+    }
+    this.highs[at] = idKey.high;
+    this.lows[at] = idKey.low;
+    const slot = this.slotFor(idKey.high, idKey.low);
+    const head = this.slots[slot]! - 1;
+    this.next[at] = head;
+    this.slots[slot] = at + 1;
+    if (head < 0 && ++this.keyed * 2 > this.slots.length) this.rehash();
+  }
+
+  /** The latest member of an ID number, -1 for none. */
+  private head(idNumber: string): number {
+    if (!toIdKey(idNumber)) return this.others.get(idNumber) ?? -1;
+    return this.slots[this.slotFor(idKey.high, idKey.low)]! - 1;
+  }
+
+  /** The slot of the ID number (high, low): its own, or the empty one where it would go. */
+  private slotFor(high: number, low: number): number {
+    const mask = this.slots.length - 1;
+    for (let slot = slotOf(high, low, mask); ; slot = (slot + 1) & mask) {
+      const at = this.slots[slot]! - 1;
+      if (at < 0 || (this.highs[at] === high && this.lows[at] === low)) return slot;
+    }
+  }
+
+  private rehash() {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (const head of this.slots) {
+      if (head === 0) continue;
+      let slot = slotOf(this.highs[head - 1]!, this.lows[head - 1]!, mask);
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = head;
+    }
+    this.slots = slots;
   }
 
   /**
@@ -90,8 +167,8 @@ export class MemberIndex {
    * take; -1 when the ID number has no member here, or several, or a removed one.
    */
   soleActive(idNumber: string): number {
-    const at = this.first.get(idNumber);
-    if (at === undefined || this.next[at] !== -1 || this.active[at] === 0) return -1;
+    const at = this.head(idNumber);
+    if (at < 0 || this.next[at] !== -1 || this.active[at] === 0) return -1;
     return at;
   }
 
@@ -112,7 +189,7 @@ export class MemberIndex {
   /** The members of an ID number (empty when none). */
   holders(idNumber: string): Holder[] {
     const out: Holder[] = [];
-    for (let at = this.first.get(idNumber) ?? -1; at >= 0; at = this.next[at]!)
+    for (let at = this.head(idNumber); at >= 0; at = this.next[at]!)
       out.push({
         id: this.ids[at]!,
         household_id: this.households[at]!,
