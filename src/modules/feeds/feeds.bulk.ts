@@ -204,18 +204,33 @@ function sqliteStore(
     },
     async writeFacts(facts) {
       const insert = statement(insertSql("facts", FACT_COLUMNS));
-      const params: Value[] = new Array(FACT_COLUMNS.length);
+      // The values as arguments, in FACT_COLUMNS order, not in an array: better-sqlite3 reads
+      // an array's elements one by one through V8's API, about 0.3 s a million facts more.
+      const run = (f: number) =>
+        insert.run(
+          load.feedType,
+          facts[f], // row_key
+          facts[f + 1], // id_number
+          facts[f + 2], // member_id
+          facts[f + 3], // household_id
+          facts[f + 4], // village_code
+          facts[f + 5], // effective_from
+          facts[f + 6], // effective_to
+          facts[f + 7], // period
+          facts[f + 8], // vals
+          load.loadId,
+          facts[f + 9], // row_number
+        );
       for (let i = 0; i < facts.length / FACT_FIELDS; i++) {
         const old = replaces(facts, i);
-        putFact(params, 0, facts, i, load);
         if (old === null) {
-          insert.run(params);
+          run(i * FACT_FIELDS);
           continue;
         }
         // The replaced fact ends first, so that the unique current key holds for the new one,
         // whose id links it.
         end.run(load.at, load.loadId, old);
-        link.run(insert.run(params).lastInsertRowid, old);
+        link.run(run(i * FACT_FIELDS).lastInsertRowid, old);
       }
     },
     async endFacts(ids) {
