@@ -97,6 +97,13 @@ export function feedAllowed(actor: Actor, feedType: string): boolean {
   return !actor.feedTypes || actor.feedTypes.includes(feedType);
 }
 
+/** The feed types the actor may work with (`feedAllowed`), or null for all of them. */
+export function allowedFeedTypes(actor: Actor): readonly string[] | null {
+  const token = actor.token?.feedTypes ?? null;
+  if (!actor.feedTypes) return token;
+  return token ? actor.feedTypes.filter((t) => token.includes(t)) : actor.feedTypes;
+}
+
 export function assertFeedAllowed(actor: Actor, feedType: string): void {
   if (actor.token && !actor.token.feedTypes.includes(feedType)) {
     throw notAllowed(

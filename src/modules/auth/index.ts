@@ -2,6 +2,7 @@
 export {
   type Action,
   allowedActions,
+  allowedFeedTypes,
   assertCan,
   assertFeedAllowed,
   can,

@@ -12,6 +12,7 @@ import { type Actor, createAuthService, SYSTEM_ACTOR } from "../auth/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import { createRegionsService } from "../regions/index.ts";
 import { createRegistryService } from "../registry/index.ts";
+import { createFeedsRepository } from "./feeds.repository.ts";
 import { createFeedsService } from "./feeds.service.ts";
 
 const SAMPLES = new URL("../../../docs/formats/samples/", import.meta.url);
@@ -93,5 +94,53 @@ describeEachEngine("a department's officer and their feeds", (database) => {
     expect((await feeds.report(medical, own.loadId!)).feedType).toBe("medical");
     const undone = await feeds.withdraw(medical, own.loadId!, "传错了月份");
     expect(undone.loadId).toBe(own.loadId);
+  });
+
+  it("lists the latest loads the user may see, however many they may not came after them", async () => {
+    const repo = createFeedsRepository(database().db);
+    const load = (feedType: string, region: string | null) =>
+      repo.insertLoad({
+        feed_type: feedType,
+        file_hash: `${feedType}-${region}-${Math.random()}`,
+        file_name: `${feedType}.csv`,
+        format: "csv",
+        policy_id: "county",
+        region_code: region,
+        actor_id: null,
+        actor_name: "test",
+        loaded_at: NOW.toISOString(),
+        rows: 0,
+        matched: 0,
+        unmatched: 0,
+        ambiguous: 0,
+        created: 0,
+        unchanged: 0,
+        superseded: 0,
+      });
+    const mine = [
+      await load("medical", "360726"),
+      await load("medical", "3607"),
+      await load("medical", "360726100"),
+    ];
+    const elsewhere = [
+      await load("medical", "360726105"),
+      await load("medical", "3608"),
+      await load("medical", null),
+    ];
+    // More loads of another department than the list ever read before filtering (1,000).
+    for (let i = 0; i < 1001; i++) await load("vehicle", "360726");
+    const listed = async (actor: Actor, limit?: number) =>
+      (await feeds.loads(actor, limit)).map((l) => Number(l.id));
+    const town: Actor = { ...medical, regionCode: "360726100" };
+    // The first test's load (the county's) follows them.
+    expect((await listed(town)).slice(0, 3)).toEqual([...mine].reverse());
+    expect(await listed(town, 2)).toEqual([mine[2], mine[1]]);
+    // The county's officer sees the town loads below too, not the other county's or the nation's.
+    const county = await listed(medical);
+    expect(county.slice(0, 4)).toEqual([elsewhere[0], mine[2], mine[1], mine[0]]);
+    expect(county).not.toContain(elsewhere[1]);
+    expect(county).not.toContain(elsewhere[2]);
+    // An unbound officer's list is full of the latest vehicle loads.
+    expect(await listed(any, 5)).toHaveLength(5);
   });
 });

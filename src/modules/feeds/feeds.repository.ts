@@ -1,6 +1,7 @@
 /** Kysely queries of the feed store: loads, unmatched rows, facts, and the members they match. */
 import type { Kysely } from "kysely";
 import type { DB, FactTable, FeedLoadTable, FeedRowTable } from "../../db/schema.ts";
+import { scopeRange } from "../auth/index.ts";
 
 type New<T> = { [K in keyof T as K extends "id" ? never : K]: T[K] };
 
@@ -154,12 +155,32 @@ export function createFeedsRepository(db: Kysely<DB>) {
       return db.selectFrom("feed_loads").selectAll().where("id", "=", id).executeTakeFirst();
     },
 
-    loads(filter: { range: [string, string] | null; limit: number }) {
+    /**
+     * The latest loads a user of `regionCode` sees (null: everywhere): those of its region and
+     * below, and those of the regions above it (a county's load concerns its villages too);
+     * only of `feedTypes` when given.
+     */
+    loads(filter: {
+      regionCode: string | null;
+      feedTypes: readonly string[] | null;
+      limit: number;
+    }) {
       let q = db.selectFrom("feed_loads").selectAll().orderBy("id", "desc").limit(filter.limit);
-      if (filter.range)
-        q = q
-          .where("region_code", ">=", filter.range[0])
-          .where("region_code", "<", filter.range[1]);
+      const { regionCode, feedTypes } = filter;
+      if (feedTypes) {
+        if (feedTypes.length === 0) return Promise.resolve([]);
+        q = q.where("feed_type", "in", [...feedTypes]);
+      }
+      if (regionCode !== null) {
+        const [from, to] = scopeRange(regionCode);
+        const above = Array.from({ length: regionCode.length }, (_, n) => regionCode.slice(0, n));
+        q = q.where((eb) =>
+          eb.or([
+            eb.and([eb("region_code", ">=", from), eb("region_code", "<", to)]),
+            eb("region_code", "in", above),
+          ]),
+        );
+      }
       return q.execute();
     },
 

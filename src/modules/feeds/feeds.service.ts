@@ -21,6 +21,7 @@ import type { DB } from "../../db/schema.ts";
 import { audit } from "../audit/index.ts";
 import {
   type Actor,
+  allowedFeedTypes,
   assertCan,
   assertFeedAllowed,
   feedAllowed,
@@ -205,8 +206,12 @@ export function createFeedsService(deps: FeedsDeps) {
     /** Recent loads that concern the actor's region, newest first. */
     async loads(actor: Actor, limit = 50) {
       assertCan(actor, "feed.read");
-      const rows = await repo.loads({ range: null, limit: 1000 });
-      return rows.filter((r) => loadVisible(actor, r)).slice(0, limit);
+      const rows = await repo.loads({
+        regionCode: actor.regionCode,
+        feedTypes: allowedFeedTypes(actor),
+        limit,
+      });
+      return rows.filter((r) => loadVisible(actor, r));
     },
 
     /** One load, if it concerns the actor's region (else not found, as if it did not exist). */
