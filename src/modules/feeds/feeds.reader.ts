@@ -4,7 +4,12 @@
  * but the file and the definition, so it runs as well in a worker thread (feeds.worker.ts) as
  * here; a batch is plain data (strings and numbers), cheap to post from one to the other.
  */
-import { Worker } from "node:worker_threads";
+import {
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  Worker,
+} from "node:worker_threads";
 import { AppError, type ErrorKind, invalid, isAppError } from "../../core/errors.ts";
 // Not through the exchange index, for the worker thread: see feed.format.ts.
 import { type FileFormat, openTable } from "../exchange/national.reader.ts";
@@ -195,6 +200,11 @@ export type WorkerMessage =
   | { t: "end" }
   | { t: "error"; error: SentError };
 
+/** What feeds.worker.ts is started with: the request, and the port to send its messages on. */
+export interface WorkerData extends FeedReadRequest {
+  port: MessagePort;
+}
+
 /** Messages to feeds.worker.ts: one more batch may come, or stop. */
 export type WorkerCommand = { t: "more" } | { t: "close" };
 
@@ -246,16 +256,24 @@ export async function openFeedFileInWorker(
   options: { entry?: URL } = {},
 ): Promise<FeedFile | null> {
   const entry = options.entry ?? new URL("./feeds.worker.js", import.meta.url);
+  // The worker's messages come on a channel of their own, each taken (and copied into this
+  // thread's heap) only when this thread wants the next batch. A 'message' listener took every
+  // batch waiting at once, up to `AHEAD_BATCHES` of them after the region's members were read,
+  // and they lived on in a queue through young-generation collections that copied them: in 4
+  // of 5 back-to-back pairs the load was faster this way (docs/benchmarks.md, session 7). The
+  // worker's own port only carries a wake-up after each message.
+  const { port1: inbox, port2: outbox } = new MessageChannel();
   let worker: Worker;
   try {
     worker = new Worker(entry, {
-      workerData: request,
+      workerData: { ...request, port: outbox } satisfies WorkerData,
+      transferList: [outbox],
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
     });
   } catch {
+    inbox.close();
     return null;
   }
-  const queue: WorkerMessage[] = [];
   let failure: unknown = null;
   let exited = false;
   let wake: (() => void) | null = null;
@@ -264,10 +282,7 @@ export async function openFeedFileInWorker(
     wake = null;
     w?.();
   };
-  worker.on("message", (m: WorkerMessage) => {
-    queue.push(m);
-    notify();
-  });
+  worker.on("message", notify);
   worker.on("error", (e) => {
     failure = e;
     notify();
@@ -276,21 +291,13 @@ export async function openFeedFileInWorker(
     exited = true;
     notify();
   });
-  let head = 0;
   let stopped = false;
   const next = async (): Promise<WorkerMessage> => {
     for (;;) {
       // Closed by the loader: whatever the worker sent or does next no longer matters.
       if (stopped) return { t: "end" };
-      if (head < queue.length) {
-        const m = queue[head]!;
-        queue[head++] = undefined as unknown as WorkerMessage;
-        if (head > 64 && head * 2 > queue.length) {
-          queue.splice(0, head);
-          head = 0;
-        }
-        return m;
-      }
+      const got = receiveMessageOnPort(inbox);
+      if (got) return got.message as WorkerMessage;
       if (failure) throw failure;
       if (exited) throw new Error("读取文件的工作线程意外退出");
       await new Promise<void>((resolve) => {
@@ -303,6 +310,7 @@ export async function openFeedFileInWorker(
     stopped = true;
     worker.postMessage({ t: "close" } satisfies WorkerCommand);
     void worker.terminate();
+    inbox.close();
   };
 
   try {
@@ -310,6 +318,7 @@ export async function openFeedFileInWorker(
     if (first.t !== "ready") throw new Error(`unexpected ${first.t}`);
   } catch {
     void worker.terminate();
+    inbox.close();
     return null;
   }
   const opened = await next().catch((e: unknown) => {

@@ -9,16 +9,20 @@
 import { parentPort, workerData } from "node:worker_threads";
 import {
   AHEAD_BATCHES,
-  type FeedReadRequest,
   openFeedFile,
   sendError,
   type WorkerCommand,
+  type WorkerData,
   type WorkerMessage,
 } from "./feeds.reader.ts";
 
 const port = parentPort!;
-const post = (m: WorkerMessage) => port.postMessage(m);
-const request = workerData as FeedReadRequest;
+const { port: out, ...request } = workerData as WorkerData;
+/** A message on the loader's channel, then a wake-up on this thread's port. */
+const post = (m: WorkerMessage) => {
+  out.postMessage(m);
+  port.postMessage(0);
+};
 
 let credits = AHEAD_BATCHES;
 let closed = false;
@@ -58,4 +62,5 @@ try {
 } catch (e) {
   post({ t: "error", error: sendError(e) });
 }
+
 port.close();
