@@ -40,8 +40,8 @@ describe("RowKeys", () => {
       "😀",
       "😀😀",
     ];
-    distinct.forEach((k, i) => expect(keys.firstRow(k, i + 1)).toBeUndefined());
-    distinct.forEach((k, i) => expect(keys.firstRow(k, 100)).toBe(i + 1));
+    for (const [i, k] of distinct.entries()) expect(keys.firstRow(k, i + 1)).toBeUndefined();
+    for (const [i, k] of distinct.entries()) expect(keys.firstRow(k, 100)).toBe(i + 1);
     expect(keys.size).toBe(distinct.length);
   });
 
