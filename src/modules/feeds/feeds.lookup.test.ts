@@ -12,7 +12,7 @@ const V2 = "360726100202";
 describe("MemberIndex", () => {
   it("agrees with a list of members for ID numbers in every form, past its capacity", () => {
     const index = new MemberIndex(4);
-    const model = new Map<string, { id: number; active: boolean }[]>();
+    const model = new Map<string, { id: number; active: boolean; village: string }[]>();
     const ids: string[] = [];
     for (let k = 0; k < 3000; k++) {
       const day = new Date(Date.UTC(1950, 0, 1) + (k % 900) * 86_400_000)
@@ -25,9 +25,10 @@ describe("MemberIndex", () => {
     let id = 0;
     const add = (idNumber: string, active: boolean) => {
       id++;
-      index.add(idNumber, id, id * 10, `成员${id}`, active ? 1 : 0, id % 2 ? V1 : V2);
+      const village = id % 2 ? V1 : V2;
+      index.add(idNumber, id, id * 10, `成员${id}`, active ? 1 : 0, village);
       const list = model.get(idNumber) ?? [];
-      list.unshift({ id, active });
+      list.unshift({ id, active, village });
       model.set(idNumber, list);
     };
     ids.forEach((n, i) => {
@@ -39,6 +40,9 @@ describe("MemberIndex", () => {
       const expected = model.get(n)!;
       const found = index.holders(n);
       expect(found.map((h) => h.id)).toEqual(expected.map((m) => m.id));
+      expect(found.map((h) => `${h.name}@${h.village_code}`)).toEqual(
+        expected.map((m) => `成员${m.id}@${m.village}`),
+      );
       expect(found.map((h) => h.status)).toEqual(
         expected.map((m) => (m.active ? "active" : "removed")),
       );
@@ -47,6 +51,7 @@ describe("MemberIndex", () => {
         expect(index.idAt(sole)).toBe(expected[0]!.id);
         expect(index.householdAt(sole)).toBe(expected[0]!.id * 10);
         expect(index.nameAt(sole)).toBe(`成员${expected[0]!.id}`);
+        expect(index.villageAt(sole)).toBe(expected[0]!.village);
       } else expect(sole).toBe(-1);
     }
     // Near misses of a registered number find no one.
