@@ -203,15 +203,17 @@ export function createFeedsService(deps: FeedsDeps) {
       }
     },
 
-    /** Recent loads that concern the actor's region, newest first. */
+    /**
+     * Recent loads that concern the actor's region, newest first: the query selects what
+     * `loadVisible` would keep (region below or above, feed types), so the limit counts only them.
+     */
     async loads(actor: Actor, limit = 50) {
       assertCan(actor, "feed.read");
-      const rows = await repo.loads({
+      return repo.loads({
         regionCode: actor.regionCode,
         feedTypes: allowedFeedTypes(actor),
         limit,
       });
-      return rows.filter((r) => loadVisible(actor, r));
     },
 
     /** One load, if it concerns the actor's region (else not found, as if it did not exist). */
