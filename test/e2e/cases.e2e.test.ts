@@ -211,8 +211,14 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await modal.waitFor();
     await modal.getByText("边缘易致贫户").click();
     await modal.getByTestId("case-risks").click();
+    // Each key only once its target is there: under load, text typed before the menu opened
+    // went nowhere, and Escape then closed the dialog instead of the menu.
+    const menu = village.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden)");
+    await menu.waitFor();
     await village.keyboard.type("因病");
+    await menu.locator(".ant-select-item-option-active", { hasText: "因病" }).waitFor();
     await village.keyboard.press("Enter");
+    await modal.locator(".ant-select-selection-item", { hasText: "因病" }).waitFor();
     await village.keyboard.press("Escape");
     await modal.getByTestId("case-check-ok").waitFor();
     await shot(village, "case-open");
