@@ -160,8 +160,8 @@ interface RowPlan {
   to: number;
   period: number;
   key: number[];
-  /** `"key":` of each column (the ID column's unused). */
-  prefixes: string[];
+  /** Each column's key, in the definition's order. */
+  keys: string[];
 }
 
 const plans = new WeakMap<FeedDef, RowPlan>();
@@ -178,7 +178,7 @@ function planOf(def: FeedDef): RowPlan {
       to: at(def.effective.to),
       period: at(def.period),
       key: def.key.map(at),
-      prefixes: def.columns.map((c) => `${JSON.stringify(c.key)}:`),
+      keys: def.columns.map((c) => c.key),
     };
     plans.set(def, plan);
   }
@@ -250,12 +250,16 @@ export function parseFeedRow(
   for (let k = 0; k < plan.key.length; k++) keyValues[k] = slots[plan.key[k]!] ?? null;
   const key = JSON.stringify(keyValues);
   const period = plan.period < 0 ? null : String(slots[plan.period]);
-  let vals = "{";
+  // One JSON.stringify of an object whose keys are added in the definition's order: the same
+  // text as joining each value's JSON (column keys begin with a letter, so no key is an integer
+  // that an object would put first), written flat at once instead of as a chain of pieces
+  // (0.9 against 1.0–1.35 s a million rows, docs/benchmarks.md, session 8).
+  const values: Record<string, FactValue> = {};
   for (let c = 0; c < slots.length; c++) {
     const v = slots[c];
     if (v === undefined || c === plan.id) continue;
-    vals += (vals.length === 1 ? "" : ",") + plan.prefixes[c]! + JSON.stringify(v);
+    values[plan.keys[c]!] = v;
   }
-  vals += "}";
+  const vals = JSON.stringify(values);
   return { ok: { row: row.number, idNumber, name, key, period, from, to, vals } };
 }
