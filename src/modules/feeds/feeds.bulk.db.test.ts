@@ -9,11 +9,12 @@ import { sql } from "kysely";
 import { beforeAll, expect, it } from "vitest";
 import { describeEachEngine } from "../../../test/engines.ts";
 import { makeIdNumber } from "../../core/id-number.ts";
-import { pgClientOf } from "../../db/connect.ts";
+import { pgClientOf, sqliteHandle } from "../../db/connect.ts";
 import { type Actor, SYSTEM_ACTOR, scopeRange } from "../auth/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import type { FeedRow } from "./feed.format.ts";
-import { type FactStore, factStore, type StoreOptions } from "./feeds.bulk.ts";
+import { type FactStore, factStore } from "./feeds.bulk.ts";
+import { sqliteLookups, statements } from "./feeds.lookup.ts";
 import { decide, matchRow } from "./feeds.match.ts";
 
 const IN_COUNTY = ["360726100201", "360726101201"];
@@ -84,13 +85,12 @@ describeEachEngine("feed store", (database) => {
   async function withStore<T>(
     actor: Actor,
     work: (store: FactStore, range: readonly [string, string] | null) => Promise<T>,
-    options: StoreOptions = {},
   ): Promise<T> {
     const d = database();
     const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
     return d.db.transaction().execute(async (trx) => {
       const load = { feedType: "medical", loadId: 0, fileHash: "", fileName: "", at: "" };
-      return work(await factStore(d.db, trx, d.engine, load, range, options), range);
+      return work(await factStore(d.db, trx, d.engine, load, range), range);
     });
   }
 
@@ -136,20 +136,26 @@ describeEachEngine("feed store", (database) => {
 
   it("reads everyone's members into memory page by page, each member once", async () => {
     const ids = [1, 2, 3, 4, 5, 6, 7].map(id);
-    /** Each ID number's members (id, household, name, status, village), sorted by id. */
-    const holders = (rowsExpected: number, scanPage?: number) =>
-      withStore(
-        SYSTEM_ACTOR,
-        async (store) => {
-          const found = await store.holdersOf(ids, rowsExpected);
-          return ids.map((n) =>
-            (found.get(n) ?? [])
-              .map((h) => [Number(h.id), Number(h.household_id), h.name, h.status, h.village_code])
-              .sort((a, b) => (a[0] as number) - (b[0] as number)),
-          );
-        },
-        scanPage === undefined ? {} : { scanPage },
+    /**
+     * Each ID number's members (id, household, name, status, village), sorted by id: through the
+     * load's store, or on SQLite through its lookups reading `scanPage` members a call
+     * (PostgreSQL reads them all by COPY, without pages).
+     */
+    const holders = async (rowsExpected: number, scanPage?: number) => {
+      const raw = sqliteHandle(database().db);
+      const found =
+        raw && scanPage !== undefined
+          ? await sqliteLookups(statements(raw), "medical", null, scanPage).holdersOf(
+              ids,
+              rowsExpected,
+            )
+          : await withStore(SYSTEM_ACTOR, (store) => store.holdersOf(ids, rowsExpected));
+      return ids.map((n) =>
+        (found.get(n) ?? [])
+          .map((h) => [Number(h.id), Number(h.household_id), h.name, h.status, h.village_code])
+          .sort((a, b) => (a[0] as number) - (b[0] as number)),
       );
+    };
     const perChunk = await holders(0);
     expect(perChunk.flat().length).toBe(9);
     // Pages of 1, 2 and 4 members, and a page exactly as large as the nine members.

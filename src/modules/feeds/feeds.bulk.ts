@@ -77,11 +77,6 @@ export async function loadTransaction<T>(
   });
 }
 
-export interface StoreOptions {
-  /** SQLite: members read per call when all are read into memory (tests page by a few). */
-  scanPage?: number;
-}
-
 /** The store for a load in the transaction `trx` of the database `root` (as the service holds it). */
 export async function factStore(
   root: Kysely<DB>,
@@ -89,7 +84,6 @@ export async function factStore(
   engine: Engine,
   load: LoadContext,
   range: readonly [string, string] | null,
-  options: StoreOptions = {},
 ): Promise<FactStore> {
   // Rows of one load never share a key (the service refuses the second), so a feed without
   // current facts when the load starts has none to compare with until it ends.
@@ -103,7 +97,7 @@ export async function factStore(
   const store =
     engine === "postgres"
       ? await postgresStore(root, trx, load, range)
-      : (sqliteStore(root, load, range, options) ?? kyselyStore(trx, load));
+      : (sqliteStore(root, load, range) ?? kyselyStore(trx, load));
   if (any) return store;
   return { ...store, currentFacts: async () => new Map() };
 }
@@ -187,7 +181,6 @@ function sqliteStore(
   root: Kysely<DB>,
   load: LoadContext,
   range: readonly [string, string] | null,
-  options: StoreOptions,
 ): FactStore | undefined {
   const raw = sqliteHandle(root);
   if (!raw) return undefined;
@@ -196,7 +189,7 @@ function sqliteStore(
     "update facts set superseded_at = ?, superseded_load = ?, superseded_by = null where id = ?",
   );
   const link = statement("update facts set superseded_by = ? where id = ?");
-  const lookups = sqliteLookups(statement, load.feedType, range, options.scanPage);
+  const lookups = sqliteLookups(statement, load.feedType, range);
   return {
     ...lookups,
     async insertRows(rows) {

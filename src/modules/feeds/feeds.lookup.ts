@@ -325,13 +325,17 @@ export function sqliteLookups(
       );
     },
     async scan(range, into) {
+      const take = (rows: Iterable<ScannedMember>) => {
+        for (const r of rows) into.add(r[0], r[1], r[2], r[3], r[4], r[5]);
+      };
       if (range) {
         // A region's members through its villages' households (households_village): paged by
         // member id, each page would be sorted again.
-        const rows = statement(scanSql(range, () => "?"))
-          .raw()
-          .iterate(...args) as IterableIterator<ScannedMember>;
-        for (const r of rows) into.add(r[0], r[1], r[2], r[3], r[4], r[5]);
+        take(
+          statement(scanSql(range, () => "?"))
+            .raw()
+            .iterate(...args) as Iterable<ScannedMember>,
+        );
         return;
       }
       // Everyone: pages in member id order (the table's own order), each taken in one call.
@@ -340,7 +344,7 @@ export function sqliteLookups(
       ).raw();
       for (let after = 0; ; ) {
         const rows = page.all(after) as ScannedMember[];
-        for (const r of rows) into.add(r[0], r[1], r[2], r[3], r[4], r[5]);
+        take(rows);
         if (rows.length < scanPage) return;
         after = rows[rows.length - 1]![1];
       }
