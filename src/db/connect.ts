@@ -9,6 +9,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { invalid } from "../core/errors.ts";
+import { checkpoints } from "./checkpoint.ts";
 import type { DB } from "./schema.ts";
 import { SplitSqliteDialect } from "./sqlite-driver.ts";
 
@@ -86,7 +87,13 @@ function connectSqlite(url: string): Database {
   }
   const db = new Kysely<DB>({ dialect: new SplitSqliteDialect(raw, reader) });
   SQLITE_HANDLES.set(db, raw);
-  return { db, engine: "sqlite", url, close: () => db.destroy() };
+  const close = async () => {
+    // A background checkpoint's connection closes first, so that the last one to close (this
+    // process's writer) checkpoints whatever is left and removes the WAL.
+    await checkpoints(raw);
+    await db.destroy();
+  };
+  return { db, engine: "sqlite", url, close };
 }
 
 async function connectPostgres(url: string): Promise<Database> {

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
+import { checkpointInBackground, withoutAutoCheckpoint } from "../../db/checkpoint.ts";
 import { type Engine, pgClientOf, sqliteHandle } from "../../db/connect.ts";
 import { copyField, copyInto, copyLine } from "../../db/copy.ts";
 import type { DB } from "../../db/schema.ts";
@@ -42,12 +43,22 @@ export interface FactStore extends MatchLookups {
   /**
    * Facts to create (`Decision.facts`, `FACT_FIELDS` values each): ends the facts the new ones
    * replace, inserts the new ones and links each replaced fact to its replacement
-   * (`superseded_by`).
+   * (`superseded_by`). `factsAhead` estimates the facts the load will create from here on,
+   * these included: a store may prepare for a large write (SQLite: `bulkPlan`).
    */
-  writeFacts(facts: readonly Value[]): Promise<void>;
+  writeFacts(facts: readonly Value[], factsAhead: number): Promise<void>;
   /** Ends facts no fact replaces (a period's facts a new file no longer lists). */
   endFacts(ids: readonly number[]): Promise<void>;
+  /** After the last write: whatever the writes left to do (SQLite: rebuild a suspended index). */
+  finish(): Promise<void>;
 }
+
+/**
+ * Facts a load writes from which, on SQLite, its checkpoint runs in the background
+ * (db/checkpoint.ts): below, the few pages are copied at once, as the automatic checkpoint would
+ * (a worker thread costs about as much to start as a checkpoint of 30,000 facts).
+ */
+export const BACKGROUND_CHECKPOINT_FACTS = 50_000;
 
 /**
  * Runs a load's transaction. On SQLite its foreign-key checks are off for it: every fact's
@@ -56,11 +67,15 @@ export interface FactStore extends MatchLookups {
  * about as much as the rest of the insert (three parent lookups per fact; docs/benchmarks.md).
  * The pragma applies to the connection and only outside a transaction, so the connection is
  * held from before BEGIN until after the checks are back on: nothing else runs without them.
+ *
+ * Nor does its COMMIT checkpoint the WAL: once committed, the WAL is checkpointed in a worker
+ * thread when `written()` reaches `BACKGROUND_CHECKPOINT_FACTS`, else at once, as before.
  */
 export async function loadTransaction<T>(
   db: Kysely<DB>,
   engine: Engine,
   work: (trx: Kysely<DB>) => Promise<T>,
+  written: () => number = () => 0,
 ): Promise<T> {
   const raw = engine === "sqlite" ? sqliteHandle(db) : undefined;
   if (!raw) return db.transaction().execute(work);
@@ -69,11 +84,16 @@ export async function loadTransaction<T>(
     // connection (db/sqlite-driver.ts), so another request's transaction cannot be running on
     // it between here and BEGIN.
     await sql`pragma foreign_keys = OFF`.execute(conn);
+    let result: T;
     try {
-      return await conn.transaction().execute(work);
+      result = await withoutAutoCheckpoint(raw, () => conn.transaction().execute(work));
     } finally {
       await sql`pragma foreign_keys = ON`.execute(conn);
     }
+    // Committed. Still on the held connection: no other transaction is open on it.
+    if (written() >= BACKGROUND_CHECKPOINT_FACTS) void checkpointInBackground(raw);
+    else raw.pragma("wal_checkpoint(PASSIVE)");
+    return result;
   });
 }
 
@@ -174,6 +194,28 @@ const factValues = (src: readonly Value[], i: number, load: LoadContext): Value[
 
 // ─── SQLite ─────────────────────────────────────────────────────────────────────
 
+/**
+ * Indexes of facts that a large load drops and builds again at its end, inside its transaction.
+ * A file lists people in no order of household, so each fact's entry in facts_household goes to
+ * a random place in the index: about 2.4 µs a fact, a third of SQLite's work per fact. Building
+ * the index again sorts every fact of the table once: about 0.6 µs a fact (docs/benchmarks.md,
+ * session 9). The other indexes take their entries in the order of the load (its id, the file's
+ * keys) and stay.
+ */
+const SUSPENDABLE = ["facts_household"] as const;
+/** µs per fact: adding an entry to a suspendable index in random order; building it by sorting. */
+const RANDOM_ENTRY_US = 2.4;
+const SORTED_ENTRY_US = 0.6;
+
+/**
+ * Whether a load that will create `factsAhead` more facts, into a table of about
+ * `factsInTable`, costs less with the suspendable indexes dropped and built again at its end:
+ * when the load adds more than about a third of the table (a department's first file or a
+ * year's backlog, not a month's).
+ */
+export const bulkPlan = (factsInTable: number, factsAhead: number): boolean =>
+  factsAhead * RANDOM_ENTRY_US > (factsInTable + factsAhead) * SORTED_ENTRY_US;
+
 const insertSql = (table: string, columns: readonly string[]) =>
   `insert into "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) values (${columns.map(() => "?").join(", ")})`;
 
@@ -190,6 +232,26 @@ function sqliteStore(
   );
   const link = statement("update facts set superseded_by = ? where id = ?");
   const lookups = sqliteLookups(statement, load.feedType, range);
+  /** The statements that build the indexes again, once dropped (null: not decided yet). */
+  let suspended: string[] | null = null;
+  /**
+   * Decided at the first write: the load's transaction drops the indexes (DDL is part of it in
+   * SQLite, so a rollback restores them, and other connections keep reading the last committed
+   * schema with them). Each is built again from its own definition in sqlite_master.
+   */
+  const plan = (factsAhead: number) => {
+    suspended = [];
+    // The largest id, not count(*): a bound read from the end of the table, not a scan of it.
+    const top = statement("select max(id) as n from facts").get() as { n: number | null };
+    if (!bulkPlan(top.n ?? 0, factsAhead)) return;
+    const definition = statement("select sql from sqlite_master where type = 'index' and name = ?");
+    for (const name of SUSPENDABLE) {
+      const found = definition.get(name) as { sql: string } | undefined;
+      if (!found) continue;
+      raw.exec(`drop index "${name}"`);
+      suspended.push(found.sql);
+    }
+  };
   return {
     ...lookups,
     async insertRows(rows) {
@@ -202,7 +264,9 @@ function sqliteStore(
         insert.run(params);
       }
     },
-    async writeFacts(facts) {
+    async writeFacts(facts, factsAhead) {
+      if (facts.length === 0) return;
+      if (suspended === null) plan(factsAhead);
       const insert = statement(insertSql("facts", FACT_COLUMNS));
       // The values as arguments, in FACT_COLUMNS order, not in an array: better-sqlite3 reads
       // an array's elements one by one through V8's API, about 0.3 s a million facts more.
@@ -235,6 +299,10 @@ function sqliteStore(
     },
     async endFacts(ids) {
       for (const id of ids) end.run(load.at, load.loadId, id);
+    },
+    async finish() {
+      for (const definition of suspended ?? []) raw.exec(definition);
+      suspended = [];
     },
   };
 }
@@ -344,6 +412,7 @@ async function postgresStore(
         );
     },
     endFacts: end,
+    async finish() {},
   };
 }
 
@@ -424,5 +493,6 @@ function kyselyStore(trx: Kysely<DB>, load: LoadContext): FactStore {
         load.at,
       );
     },
+    async finish() {},
   };
 }

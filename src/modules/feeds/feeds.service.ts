@@ -422,110 +422,124 @@ export function createFeedsService(deps: FeedsDeps) {
           .where("feed_type", "=", feedType)
           .where("file_hash", "=", hash)
           .executeTakeFirst();
-        await loadTransaction(db, deps.engine, async (trx) => {
-          const repo = createFeedsRepository(trx);
-          const loadId = await repo.insertLoad({
-            feed_type: feedType,
-            file_hash: hash,
-            file_name: file,
-            format: table.format,
-            policy_id: policyId,
-            region_code: actor.regionCode,
-            actor_id: actor.id,
-            actor_name: actor.username,
-            loaded_at: at,
-            rows: 0,
-            matched: 0,
-            unmatched: 0,
-            ambiguous: 0,
-            created: 0,
-            unchanged: 0,
-            superseded: 0,
-          });
-          const store = await factStore(
-            db,
-            trx,
-            deps.engine,
-            {
-              feedType,
-              loadId,
-              fileHash: hash,
-              fileName: file,
-              at,
-            },
-            range,
-          );
-          /** Current facts this load leaves as they are (for feeds with a period). */
-          const unchanged = new Set<number>();
-          const periods = new Set<string>();
+        await loadTransaction(
+          db,
+          deps.engine,
+          async (trx) => {
+            const repo = createFeedsRepository(trx);
+            const loadId = await repo.insertLoad({
+              feed_type: feedType,
+              file_hash: hash,
+              file_name: file,
+              format: table.format,
+              policy_id: policyId,
+              region_code: actor.regionCode,
+              actor_id: actor.id,
+              actor_name: actor.username,
+              loaded_at: at,
+              rows: 0,
+              matched: 0,
+              unmatched: 0,
+              ambiguous: 0,
+              created: 0,
+              unchanged: 0,
+              superseded: 0,
+            });
+            const store = await factStore(
+              db,
+              trx,
+              deps.engine,
+              {
+                feedType,
+                loadId,
+                fileHash: hash,
+                fileName: file,
+                at,
+              },
+              range,
+            );
+            /** Current facts this load leaves as they are (for feeds with a period). */
+            const unchanged = new Set<number>();
+            const periods = new Set<string>();
 
-          const scope: MatchScope = {
-            actor,
-            range,
-            def,
-            keyHeader: columns.find((c) => c.column.key === def.key[0])!.header,
-          };
-          const apply = async (d: Decision) => {
-            report.matched += d.matched;
-            report.unmatched += d.unmatched;
-            report.ambiguous += d.ambiguous;
-            report.rejected += d.rejected;
-            report.facts.unchanged += d.unchanged;
-            report.facts.superseded += d.superseded;
-            report.facts.created += d.facts.length / FACT_FIELDS;
-            for (const e of d.errors) report.errors.push(e);
-            for (const id of d.kept) unchanged.add(id);
-            await store.insertRows(d.rows);
-            await store.writeFacts(d.facts);
-          };
+            const scope: MatchScope = {
+              actor,
+              range,
+              def,
+              keyHeader: columns.find((c) => c.column.key === def.key[0])!.header,
+            };
+            /** `rows` of the batch `d` was decided from, of `left` rows still to write (these included). */
+            const apply = async (d: Decision, rows: number, left: number) => {
+              report.matched += d.matched;
+              report.unmatched += d.unmatched;
+              report.ambiguous += d.ambiguous;
+              report.rejected += d.rejected;
+              report.facts.unchanged += d.unchanged;
+              report.facts.superseded += d.superseded;
+              report.facts.created += d.facts.length / FACT_FIELDS;
+              for (const e of d.errors) report.errors.push(e);
+              for (const id of d.kept) unchanged.add(id);
+              await store.insertRows(d.rows);
+              const created = d.facts.length / FACT_FIELDS;
+              // The facts ahead, estimated: the file's rows left at this batch's share of new facts.
+              await store.writeFacts(d.facts, Math.round((created / rows) * left));
+            };
 
-          for await (const batch of table.batches) {
-            rowsRead += batch.read;
-            report.rows += batch.read;
-            report.rejected += batch.rejected;
-            for (const p of batch.problems) report.errors.push(p);
-            if (batch.fraction > fraction) {
-              fraction = batch.fraction;
-              options.onProgress?.({ phase: "reading", fraction, rows: rowsRead });
+            for await (const batch of table.batches) {
+              rowsRead += batch.read;
+              report.rows += batch.read;
+              report.rejected += batch.rejected;
+              for (const p of batch.problems) report.errors.push(p);
+              if (batch.fraction > fraction) {
+                fraction = batch.fraction;
+                options.onProgress?.({ phase: "reading", fraction, rows: rowsRead });
+              }
+              // Once a row is refused nothing will be written: the rest is only checked.
+              if (report.rejected > 0) continue;
+              for (const p of batch.periods) periods.add(p);
+              const rows: FeedRow[] = new Array(batch.rows.length / ROW_FIELDS);
+              for (let i = 0; i < rows.length; i++) rows[i] = batchRow(batch.rows, i);
+              if (rows.length > 0)
+                await apply(
+                  await decide(rows, store, scope, rowsExpected()),
+                  rows.length,
+                  Math.max(rows.length, rowsExpected() - rowsRead + batch.read),
+                );
             }
-            // Once a row is refused nothing will be written: the rest is only checked.
-            if (report.rejected > 0) continue;
-            for (const p of batch.periods) periods.add(p);
-            const rows: FeedRow[] = new Array(batch.rows.length / ROW_FIELDS);
-            for (let i = 0; i < rows.length; i++) rows[i] = batchRow(batch.rows, i);
-            if (rows.length > 0) await apply(await decide(rows, store, scope, rowsExpected()));
-          }
-          if (report.rejected > 0) throw new Rollback();
-          if (periods.size > 0) {
-            // The period's current facts this load neither kept nor created are no longer listed.
-            const stale = (await repo.currentOfPeriods(feedType, [...periods], range))
-              .filter((f) => f.load_id !== loadId && !unchanged.has(f.id))
-              .map((f) => f.id);
-            await store.endFacts(stale);
-            report.facts.superseded += stale.length;
-          }
-          const nothingNew = report.facts.created === 0 && report.facts.superseded === 0;
-          if (options.dryRun || (nothingNew && previous)) throw new Rollback();
-          await trx
-            .updateTable("feed_loads")
-            .set({
-              rows: report.rows,
-              matched: report.matched,
-              unmatched: report.unmatched,
-              ambiguous: report.ambiguous,
-              ...report.facts,
-            })
-            .where("id", "=", loadId)
-            .execute();
-          await audit(trx, actor, at, "feed.load", {
-            targetType: "feed_load",
-            targetId: String(loadId),
-            ...(actor.regionCode ? { regionCode: actor.regionCode } : {}),
-            detail: { feedType, file, hash, rows: report.rows, facts: report.facts },
-          });
-          report.loadId = loadId;
-          report.committed = true;
-        }).catch((e: unknown) => {
+            if (report.rejected > 0) throw new Rollback();
+            await store.finish();
+            if (periods.size > 0) {
+              // The period's current facts this load neither kept nor created are no longer listed.
+              const stale = (await repo.currentOfPeriods(feedType, [...periods], range))
+                .filter((f) => f.load_id !== loadId && !unchanged.has(f.id))
+                .map((f) => f.id);
+              await store.endFacts(stale);
+              report.facts.superseded += stale.length;
+            }
+            const nothingNew = report.facts.created === 0 && report.facts.superseded === 0;
+            if (options.dryRun || (nothingNew && previous)) throw new Rollback();
+            await trx
+              .updateTable("feed_loads")
+              .set({
+                rows: report.rows,
+                matched: report.matched,
+                unmatched: report.unmatched,
+                ambiguous: report.ambiguous,
+                ...report.facts,
+              })
+              .where("id", "=", loadId)
+              .execute();
+            await audit(trx, actor, at, "feed.load", {
+              targetType: "feed_load",
+              targetId: String(loadId),
+              ...(actor.regionCode ? { regionCode: actor.regionCode } : {}),
+              detail: { feedType, file, hash, rows: report.rows, facts: report.facts },
+            });
+            report.loadId = loadId;
+            report.committed = true;
+          },
+          () => report.facts.created + report.facts.superseded,
+        ).catch((e: unknown) => {
           if (!(e instanceof Rollback)) throw e;
         });
       } finally {
