@@ -189,8 +189,15 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
  */
 const WORKER_YOUNG_MB = 64;
 
-/** Batches the worker may post ahead of the one being matched and written. */
-export const AHEAD_BATCHES = 32;
+/**
+ * Batches the worker may post ahead of the one being matched and written (192,000 rows). While
+ * the loading thread reads the region's members, about 1.6 s for a million, the worker reads on:
+ * with 32 it stopped after 64,000 rows and the loading thread then waited about 1.9 s for
+ * batches in all, with 200 about 0.3 s (docs/benchmarks.md, session 9). The batches waiting are
+ * held serialised, outside the JavaScript heap: about 1 MB each (the medical feed's rows, whose
+ * Chinese text takes two bytes a character), so at most about 100 MB.
+ */
+export const AHEAD_BATCHES = 96;
 
 /** Messages from feeds.worker.ts. */
 export type WorkerMessage =
