@@ -1,10 +1,12 @@
 /**
  * MemberIndex finds each ID number's members exactly, latest first, through its integer table
- * and its Map of ID numbers in another form, across growth beyond the capacity it was given.
+ * and its Map of ID numbers in another form, across growth beyond the capacity it was given; and
+ * a load reads its region's members into memory once its file is expected to be large enough.
  */
 import { describe, expect, it } from "vitest";
 import { makeIdNumber } from "../../core/id-number.ts";
-import { MemberIndex } from "./feeds.lookup.ts";
+import { holdersFinder, MemberIndex, type MemberSource } from "./feeds.lookup.ts";
+import type { Holder } from "./feeds.repository.ts";
 
 const V1 = "360726100201";
 const V2 = "360726100202";
@@ -65,5 +67,62 @@ describe("MemberIndex", () => {
       expect(index.holders(miss)).toEqual([]);
       expect(index.soleActive(miss)).toBe(-1);
     }
+  });
+});
+
+describe("holdersFinder", () => {
+  const holder = (idNumber: string, id: number): Holder => ({
+    id,
+    household_id: id * 10,
+    id_number: idNumber,
+    name: `成员${id}`,
+    status: "active",
+    village_code: V1,
+  });
+  const ids = [1, 2, 3].map((k) => makeIdNumber("360726", "1970-01-01", k));
+  /** A registry of 100,000 members (three of them named) that records what it was asked. */
+  function source() {
+    const calls: string[] = [];
+    const members: MemberSource = {
+      async lookup(idNumbers) {
+        calls.push(`lookup ${idNumbers.length}`);
+        return ids.filter((n) => idNumbers.includes(n)).map((n, i) => holder(n, i + 1));
+      },
+      async active() {
+        return [];
+      },
+      async count() {
+        calls.push("count");
+        return 100_000;
+      },
+      async scan(_range, into) {
+        calls.push("scan");
+        ids.forEach((n, i) => {
+          into.add(n, i + 1, (i + 1) * 10, `成员${i + 1}`, 1, V1);
+        });
+      },
+    };
+    return { calls, members };
+  }
+
+  it("reads the members into memory once the file is expected to be large enough, even if it first seemed small", async () => {
+    const { calls, members } = source();
+    const finder = holdersFinder(members, null);
+    // 20,000 rows expected: a fifth of the members, too few to read them all.
+    expect((await finder.holdersOf(ids, 20_000)).get(ids[0]!)![0]!.id).toBe(1);
+    expect(await finder.indexFor!(20_000)).toBeNull();
+    // The estimate grows: now a quarter of them.
+    const index = await finder.indexFor!(25_000);
+    expect(index?.soleActive(ids[2]!)).toBe(2);
+    expect((await finder.holdersOf(ids, 30_000)).get(ids[1]!)![0]!.id).toBe(2);
+    expect(calls).toEqual(["count", "lookup 3", "scan"]);
+  });
+
+  it("looks members up per chunk for a small file without counting them", async () => {
+    const { calls, members } = source();
+    const finder = holdersFinder(members, null);
+    await finder.holdersOf(ids, 9_000);
+    expect(await finder.indexFor!(9_000)).toBeNull();
+    expect(calls).toEqual(["lookup 3"]);
   });
 });

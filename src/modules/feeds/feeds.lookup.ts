@@ -215,16 +215,19 @@ export function holdersFinder(
   source: MemberSource,
   range: readonly [string, string] | null,
 ): Pick<MatchLookups, "holdersOf" | "indexFor"> {
-  let index: MemberIndex | null | undefined;
+  let index: MemberIndex | null = null;
+  /** The region's members, counted once. */
+  let members: number | undefined;
+  // Asked again at every chunk until the members are read: the estimate of the file's rows
+  // grows as it is read (the first chunk's is low when the reader has read further ahead in
+  // bytes than in rows), and a file first thought small may turn out large enough.
   const indexFor = async (rowsExpected: number) => {
-    if (index === undefined && rowsExpected >= INDEX_MIN_ROWS) {
-      const members = await source.count(range);
-      if (rowsExpected * INDEX_SHARE >= members) {
-        index = new MemberIndex(members);
-        await source.scan(range, index);
-      } else index = null;
-    }
-    return index ?? null;
+    if (index || rowsExpected < INDEX_MIN_ROWS) return index;
+    members ??= await source.count(range);
+    if (rowsExpected * INDEX_SHARE < members) return null;
+    index = new MemberIndex(members);
+    await source.scan(range, index);
+    return index;
   };
   const holdersOf = async (idNumbers: readonly string[], rowsExpected: number) => {
     const index = await indexFor(rowsExpected);
