@@ -26,8 +26,13 @@ import { RowKeys } from "./row-keys.ts";
 /** Fields per valid row in `ReadBatch.rows`: row, idNumber, name, key, period, from, to, vals. */
 export const ROW_FIELDS = 8;
 
-/** Rows read per batch. */
-export const BATCH_ROWS = 2000;
+/**
+ * Rows read per batch. A batch is alive, in one thread or the other, while it is read, posted,
+ * matched and written, and every young-generation collection meanwhile copies it: with 500
+ * rows a million-row load used about 15 % less CPU than with 2,000 (4,000 was slower still;
+ * docs/benchmarks.md, session 9).
+ */
+export const BATCH_ROWS = 500;
 
 /** What the reader found above the data: the file's format and header. */
 export interface FeedFileHead {
@@ -190,14 +195,14 @@ export async function openFeedFile(request: FeedReadRequest): Promise<FeedFile> 
 const WORKER_YOUNG_MB = 64;
 
 /**
- * Batches the worker may post ahead of the one being matched and written (192,000 rows). While
+ * Batches the worker may post ahead of the one being matched and written: 192,000 rows. While
  * the loading thread reads the region's members, about 1.6 s for a million, the worker reads on:
- * with 32 it stopped after 64,000 rows and the loading thread then waited about 1.9 s for
- * batches in all, with 200 about 0.3 s (docs/benchmarks.md, session 9). The batches waiting are
- * held serialised, outside the JavaScript heap: about 1 MB each (the medical feed's rows, whose
- * Chinese text takes two bytes a character), so at most about 100 MB.
+ * when it could run only 64,000 rows ahead it stopped, and the loading thread then waited about
+ * 1.9 s for rows in all; 400,000 rows ahead, about 0.3 s (docs/benchmarks.md, session 9). The
+ * batches waiting are held serialised, outside the JavaScript heap: about 1 MB per 2,000 rows
+ * of the medical feed (its Chinese text takes two bytes a character), so at most about 100 MB.
  */
-export const AHEAD_BATCHES = 96;
+export const AHEAD_BATCHES = 192_000 / BATCH_ROWS;
 
 /** Messages from feeds.worker.ts. */
 export type WorkerMessage =
