@@ -11,6 +11,7 @@ import { describeEachEngine } from "../../../test/engines.ts";
 import { household, VILLAGE_A, VILLAGE_B } from "../../../test/factories.ts";
 import type { DB } from "../../db/schema.ts";
 import { SYSTEM_ACTOR } from "../../modules/auth/index.ts";
+import { NO_COUNTS } from "../../modules/feeds/feeds.repository.ts";
 import { createColumnarRepository } from "../../modules/monitoring/columnar.repository.ts";
 import { ColumnarSnapshot } from "../../modules/monitoring/columnar.ts";
 import { createPolicyService } from "../../modules/policy/index.ts";
@@ -77,13 +78,7 @@ async function insertFacts(db: Kysely<DB>, seed: number) {
       actor_id: null,
       actor_name: "test",
       loaded_at: `${TODAY}T00:00:00Z`,
-      rows: 0,
-      matched: 0,
-      unmatched: 0,
-      ambiguous: 0,
-      created: 0,
-      unchanged: 0,
-      superseded: 0,
+      ...NO_COUNTS,
     })
     .returning("id")
     .executeTakeFirstOrThrow();

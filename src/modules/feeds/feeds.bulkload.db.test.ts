@@ -21,7 +21,7 @@ import {
   loadTransaction,
 } from "./feeds.bulk.ts";
 import type { Value } from "./feeds.match.ts";
-import { createFeedsRepository } from "./feeds.repository.ts";
+import { createFeedsRepository, NO_COUNTS } from "./feeds.repository.ts";
 
 const VILLAGE = "360726100201";
 const AT = "2026-11-20T00:00:00Z";
@@ -135,13 +135,7 @@ describeEachEngine("a large load's indexes", (database) => {
         actor_id: null,
         actor_name: "test",
         loaded_at: AT,
-        rows: 0,
-        matched: 0,
-        unmatched: 0,
-        ambiguous: 0,
-        created: 0,
-        unchanged: 0,
-        superseded: 0,
+        ...NO_COUNTS,
       });
       const load = { feedType: "medical", loadId, fileHash: "", fileName: "", at: AT };
       await work(await factStore(d.db, trx, d.engine, load, null), trx);

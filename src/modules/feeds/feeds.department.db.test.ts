@@ -12,7 +12,7 @@ import { type Actor, createAuthService, SYSTEM_ACTOR } from "../auth/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import { createRegionsService } from "../regions/index.ts";
 import { createRegistryService } from "../registry/index.ts";
-import { createFeedsRepository } from "./feeds.repository.ts";
+import { createFeedsRepository, NO_COUNTS } from "./feeds.repository.ts";
 import { createFeedsService } from "./feeds.service.ts";
 
 const SAMPLES = new URL("../../../docs/formats/samples/", import.meta.url);
@@ -109,13 +109,7 @@ describeEachEngine("a department's officer and their feeds", (database) => {
         actor_id: null,
         actor_name: "test",
         loaded_at: NOW.toISOString(),
-        rows: 0,
-        matched: 0,
-        unmatched: 0,
-        ambiguous: 0,
-        created: 0,
-        unchanged: 0,
-        superseded: 0,
+        ...NO_COUNTS,
       });
     const mine = [
       await load("medical", "360726"),

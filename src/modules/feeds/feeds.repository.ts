@@ -30,6 +30,17 @@ const CHUNK = 500;
 /** Fact rows per INSERT when no ids come back: 18 parameters each, under SQLite's 32,766. */
 const WIDE_CHUNK = 1500;
 
+/** A load's counts before any row is read: its row is written first, its counts at its end. */
+export const NO_COUNTS = {
+  rows: 0,
+  matched: 0,
+  unmatched: 0,
+  ambiguous: 0,
+  created: 0,
+  unchanged: 0,
+  superseded: 0,
+} as const;
+
 export function createFeedsRepository(db: Kysely<DB>) {
   return {
     async holdersOf(idNumbers: readonly string[]): Promise<Holder[]> {

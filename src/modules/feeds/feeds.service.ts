@@ -39,7 +39,7 @@ import {
   writeReportXlsx,
   writeTemplateXlsx,
 } from "./feeds.report.ts";
-import { createFeedsRepository } from "./feeds.repository.ts";
+import { createFeedsRepository, NO_COUNTS } from "./feeds.repository.ts";
 import { withdrawFacts } from "./feeds.withdraw.ts";
 
 export interface FeedsDeps {
@@ -437,13 +437,7 @@ export function createFeedsService(deps: FeedsDeps) {
               actor_id: actor.id,
               actor_name: actor.username,
               loaded_at: at,
-              rows: 0,
-              matched: 0,
-              unmatched: 0,
-              ambiguous: 0,
-              created: 0,
-              unchanged: 0,
-              superseded: 0,
+              ...NO_COUNTS,
             });
             const store = await factStore(
               db,

@@ -12,6 +12,7 @@ import { makeIdNumber } from "../../core/id-number.ts";
 import type { MemberValues } from "../../core/registry-fields.ts";
 import type { DB } from "../../db/schema.ts";
 import { SYSTEM_ACTOR } from "../auth/index.ts";
+import { NO_COUNTS } from "../feeds/feeds.repository.ts";
 import { createPolicyService } from "../policy/index.ts";
 import { createRegionsService } from "../regions/index.ts";
 import { type CreateHouseholdInput, createRegistryService } from "../registry/index.ts";
@@ -1103,13 +1104,7 @@ async function insertFacts(db: Kysely<DB>, built: readonly Built[]) {
       actor_id: null,
       actor_name: "test",
       loaded_at: at,
-      rows: 0,
-      matched: 0,
-      unmatched: 0,
-      ambiguous: 0,
-      created: 0,
-      unchanged: 0,
-      superseded: 0,
+      ...NO_COUNTS,
     })
     .returning("id")
     .executeTakeFirstOrThrow();
