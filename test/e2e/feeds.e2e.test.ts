@@ -148,7 +148,7 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await row.locator('[data-testid^="feed-withdraw-"]').click();
     const dialog = page.locator(".ant-modal", { hasText: "撤销导入：death.csv" });
     // No reason, no withdrawal.
-    await dialog.getByRole("button", { name: "确认撤销" }).click();
+    await clickWhenSettled(dialog, dialog.getByRole("button", { name: "确认撤销" }));
     await dialog.getByText("请填写撤销原因").waitFor();
     await page.getByTestId("feed-withdraw-reason").fill("误传了未核实的死亡名单");
     await dialog.getByRole("button", { name: "确认撤销" }).click();
