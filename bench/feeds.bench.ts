@@ -8,7 +8,12 @@
  *
  *   node bin/run-ts.js bench/feeds.bench.ts [--rows 1000000] [--formats csv,xlsx]
  *                                           [--xlsx-rows 200000] [--engine sqlite|postgres]
- *                                           [--cpu-prof <dir>]
+ *                                           [--members N] [--cpu-prof <dir>]
+ *
+ * `--members` sets the registry's size (default: as many members as the file has rows). A
+ * county of DESIGN.md's scale (1,000,000 households) has about 3,250,000 members: with
+ * `--members 3250000` the rows name members spread over that registry, and the load reads
+ * three times as many members to match them.
  *
  * Each load is reported with its wall time, the CPU seconds of this process (user + system,
  * `process.cpuUsage()`, every thread; the PostgreSQL server's own CPU is not in it) and of its
@@ -236,6 +241,7 @@ async function main() {
       formats: { type: "string", default: "csv,xlsx" },
       engine: { type: "string", default: "sqlite" },
       "cpu-prof": { type: "string" },
+      members: { type: "string" },
     },
   });
   const rows = Number(values.rows);
@@ -247,6 +253,7 @@ async function main() {
   try {
     for (const format of formats) {
       const n = format === "xlsx" ? xlsxRows : rows;
+      const members = values.members === undefined ? n : Number(values.members);
       const url =
         values.engine === "postgres"
           ? `${process.env.FANGPIN_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test"}?schema=feedbench${Date.now()}`
@@ -254,12 +261,12 @@ async function main() {
       const database = await connect(url);
       try {
         await migrate(database);
-        const seeded = await seedRegistry(database, n);
-        log(`${format}: registry of ${n} members written in ${seeded.toFixed(1)} s`);
+        const seeded = await seedRegistry(database, members);
+        log(`${format}: registry of ${members} members written in ${seeded.toFixed(1)} s`);
         const file = join(dir, `medical.${format}`);
         let started = performance.now();
-        if (format === "xlsx") await writeXlsx(file, n, n);
-        else await writeCsv(file, n, n);
+        if (format === "xlsx") await writeXlsx(file, n, members);
+        else await writeCsv(file, n, members);
         log(
           `${format}: file of ${n} rows written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
         );
@@ -312,6 +319,7 @@ async function main() {
           format,
           engine: database.engine,
           rows: report.rows,
+          members,
           matched: report.matched,
           unmatched: report.unmatched,
           created: report.facts.created,

@@ -14,7 +14,7 @@ import { type Actor, SYSTEM_ACTOR, scopeRange } from "../auth/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import type { FeedRow } from "./feed.format.ts";
 import { type FactStore, factStore } from "./feeds.bulk.ts";
-import { sqliteLookups, statements } from "./feeds.lookup.ts";
+import { PAGE_SEPARATOR, pageSql, sqliteLookups, statements } from "./feeds.lookup.ts";
 import { decide, matchRow } from "./feeds.match.ts";
 
 const IN_COUNTY = ["360726100201", "360726101201"];
@@ -46,6 +46,8 @@ const HOLDERS: Record<number, [string, "active" | "removed", string][]> = {
   ],
   5: [[ELSEWHERE, "active", "戊"]],
   6: [[IN_COUNTY[1]!, "active", "己"]],
+  // A name holding the character that joins a page's names (PAGE_SEPARATOR), and a comma.
+  8: [[IN_COUNTY[0]!, "active", `庚${PAGE_SEPARATOR}辛,壬`]],
 };
 
 describeEachEngine("feed store", (database) => {
@@ -134,33 +136,70 @@ describeEachEngine("feed store", (database) => {
     ]);
   });
 
-  it("reads everyone's members into memory page by page, each member once", async () => {
-    const ids = [1, 2, 3, 4, 5, 6, 7].map(id);
+  it("reads the region's members into memory page by page, each member once", async () => {
+    const ids = [1, 2, 3, 4, 5, 6, 7, 8].map(id);
     /**
      * Each ID number's members (id, household, name, status, village), sorted by id: through the
-     * load's store, or on SQLite through its lookups reading `scanPage` members a call
+     * load's store, or on SQLite through its lookups reading `scanPage` members a call, in
+     * order of member id when the region holds at least 1/`sequentialShare` of the members
      * (PostgreSQL reads them all by COPY, without pages).
      */
-    const holders = async (rowsExpected: number, scanPage?: number) => {
+    const holders = async (
+      actor: Actor,
+      rowsExpected: number,
+      tuning?: { scanPage: number; sequentialShare: number },
+    ) => {
       const raw = sqliteHandle(database().db);
+      const range = actor.regionCode ? scopeRange(actor.regionCode) : null;
       const found =
-        raw && scanPage !== undefined
-          ? await sqliteLookups(statements(raw), "medical", null, scanPage).holdersOf(
+        raw && tuning
+          ? await sqliteLookups(statements(raw), "medical", range, tuning).holdersOf(
               ids,
               rowsExpected,
             )
-          : await withStore(SYSTEM_ACTOR, (store) => store.holdersOf(ids, rowsExpected));
+          : await withStore(actor, (store) => store.holdersOf(ids, rowsExpected));
       return ids.map((n) =>
         (found.get(n) ?? [])
           .map((h) => [Number(h.id), Number(h.household_id), h.name, h.status, h.village_code])
           .sort((a, b) => (a[0] as number) - (b[0] as number)),
       );
     };
-    const perChunk = await holders(0);
-    expect(perChunk.flat().length).toBe(9);
-    // Pages of 1, 2 and 4 members, and a page exactly as large as the nine members.
-    for (const scanPage of [1, 2, 4, 9, 10])
-      expect(await holders(1_000_000_000, scanPage), `page ${scanPage}`).toEqual(perChunk);
+    const everyone = await holders(SYSTEM_ACTOR, 0);
+    expect(everyone.flat().length).toBe(10);
+    expect(everyone[7]![0]![2]).toBe(HOLDERS[8]![0]![2]);
+    expect(await holders(SYSTEM_ACTOR, 1_000_000_000)).toEqual(everyone);
+    // The county's seven members, and for ID number 3 its active member elsewhere (found by
+    // the check for an active member anywhere, which keeps the row unmatched).
+    const inCounty = await holders(county, 1_000_000_000);
+    expect(inCounty.flat().length).toBe(8);
+    if (!sqliteHandle(database().db)) return;
+    // Pages of 1, 2 and 4 members, a page exactly as large as the ten members, and one
+    // larger; the county's seven of ten members read in order of id (an eighth of them or
+    // more) or through its households (when it must be as many as all of them).
+    for (const [actor, perChunk] of [
+      [SYSTEM_ACTOR, everyone],
+      [county, inCounty],
+    ] as const)
+      for (const scanPage of [1, 2, 4, 10, 11])
+        for (const sequentialShare of [1, 8])
+          expect(
+            await holders(actor, 1_000_000_000, { scanPage, sequentialShare }),
+            `${actor.username}: page ${scanPage}, share ${sequentialShare}`,
+          ).toEqual(perChunk);
+  });
+
+  it("reads a page of members in id order, without sorting the region (SQLite)", async () => {
+    const raw = sqliteHandle(database().db);
+    if (!raw) return;
+    for (const ranged of [false, true]) {
+      const args = ranged ? [0, ...scopeRange("360726")] : [0];
+      const plan = raw
+        .prepare(`explain query plan ${pageSql(ranged, 10_000)}`)
+        .all(...args)
+        .map((r) => (r as { detail: string }).detail);
+      expect(plan, `ranged ${ranged}`).toContain("SEARCH m USING INTEGER PRIMARY KEY (rowid>?)");
+      expect(plan.join(" | "), `ranged ${ranged}`).not.toMatch(/TEMP B-TREE|households_village/);
+    }
   });
 
   /** What `decide` makes of one row per ID number (named `names[i]`) through one store. */

@@ -1,11 +1,12 @@
 /**
  * MemberIndex finds each ID number's members exactly, latest first, through its integer table
- * and its Map of ID numbers in another form, across growth beyond the capacity it was given; and
+ * and its Map of ID numbers in another form, across growth beyond the capacity it was given,
+ * whether members come one by one or in pages of joined texts, and asked between additions; and
  * a load reads its region's members into memory once its file is expected to be large enough.
  */
 import { describe, expect, it } from "vitest";
 import { makeIdNumber } from "../../core/id-number.ts";
-import { holdersFinder, MemberIndex, type MemberSource } from "./feeds.lookup.ts";
+import { holdersFinder, MemberIndex, type MemberSource, PAGE_SEPARATOR } from "./feeds.lookup.ts";
 import type { Holder } from "./feeds.repository.ts";
 
 const V1 = "360726100201";
@@ -67,6 +68,100 @@ describe("MemberIndex", () => {
       expect(index.holders(miss)).toEqual([]);
       expect(index.soleActive(miss)).toBe(-1);
     }
+  });
+
+  /** Members as `add` takes them: ID number, id, household, name, active, village. */
+  type Member = [string, number, number, string, number, string];
+  /** The members in pages of `size`, as `addPage` takes them. */
+  const pages = (members: readonly Member[], size: number) => {
+    const out: [number, string, string, string, string][] = [];
+    for (let i = 0; i < members.length; i += size) {
+      const page = members.slice(i, i + size);
+      out.push([
+        page.length,
+        page.map((m) => `${m[1]},${m[2]},${m[4]}`).join(","),
+        page.map((m) => m[0]).join(PAGE_SEPARATOR),
+        page.map((m) => m[3]).join(PAGE_SEPARATOR),
+        page.map((m) => m[5]).join(PAGE_SEPARATOR),
+      ]);
+    }
+    return out;
+  };
+  const everything = (index: MemberIndex, ids: readonly string[]) =>
+    ids.map((n) => {
+      const sole = index.soleActive(n);
+      const at = sole < 0 ? null : [index.idAt(sole), index.nameAt(sole), index.villageAt(sole)];
+      return [index.holders(n), at];
+    });
+
+  it("holds the same from pages of joined texts as from members one by one, asked between pages", () => {
+    const members: Member[] = [];
+    const ids: string[] = [];
+    for (let k = 0; k < 2000; k++)
+      ids.push(
+        makeIdNumber("360726", `19${50 + (k % 40)}-03-0${1 + (k % 9)}`, Math.floor(k / 360)),
+      );
+    ids.push("360726800101123", "36072619800101123x");
+    ids.forEach((n, i) => {
+      // Every fifth ID number has two members; names of one to three characters and none.
+      const times = i % 5 === 0 ? 2 : 1;
+      for (let t = 0; t < times; t++) {
+        const id = members.length + 1;
+        const name = ["", "甲", "乙丙", "丁戊己", "𠮷"][id % 5]!;
+        members.push([
+          n,
+          id,
+          1000 + Math.floor(id / 3),
+          name,
+          id % 7 ? 1 : 0,
+          id % 50 < 30 ? V1 : V2,
+        ]);
+      }
+    });
+    const one = new MemberIndex(members.length);
+    for (const m of members) one.add(...m);
+    const expected = everything(one, ids);
+    expect(expected.filter(([, at]) => at !== null).length).toBeGreaterThan(1000);
+    for (const size of [1, 7, 500, members.length]) {
+      // A small capacity, so that the arrays grow and the table is made again.
+      const paged = new MemberIndex(4);
+      pages(members, size).forEach((p, i) => {
+        expect(paged.addPage(...p)).toBe(true);
+        // Asked now and then: the members added since are put in the table before it answers.
+        if (i % 3 === 1) paged.soleActive(ids[i % ids.length]!);
+      });
+      expect(everything(paged, ids), `pages of ${size}`).toEqual(expected);
+    }
+  });
+
+  it("refuses a page whose texts do not hold as many values as it has members, adding nothing", () => {
+    const a = makeIdNumber("360726", "1980-01-01", 1);
+    const b = makeIdNumber("360726", "1980-01-02", 1);
+    const index = new MemberIndex(4);
+    type Page = [number, string, string, string, string];
+    const good: Page = [
+      2,
+      "1,10,1,2,20,1",
+      `${a}${PAGE_SEPARATOR}${b}`,
+      `甲${PAGE_SEPARATOR}乙`,
+      `${V1}${PAGE_SEPARATOR}${V1}`,
+    ];
+    const bad: Page[] = [
+      [2, "1,10,1,2,20", good[2], good[3], good[4]], // a number short
+      [2, "1,10,1,2,2x,1", good[2], good[3], good[4]], // not a number
+      [2, "1,10,1,2,,1", good[2], good[3], good[4]], // an empty number
+      [2, good[1], a, good[3], good[4]], // an ID number short (a null)
+      [2, good[1], good[2], `甲${PAGE_SEPARATOR}乙${PAGE_SEPARATOR}丙`, good[4]], // a separator in a name
+      [2, good[1], good[2], good[3], V1], // a village short
+    ];
+    for (const page of bad) {
+      expect(index.addPage(...page)).toBe(false);
+      expect(index.holders(a)).toEqual([]);
+    }
+    expect(index.addPage(...good)).toBe(true);
+    expect(index.holders(b)).toEqual([
+      { id: 2, household_id: 20, id_number: b, name: "乙", status: "active", village_code: V1 },
+    ]);
   });
 });
 
