@@ -175,7 +175,7 @@ describe("holdersFinder", () => {
     village_code: V1,
   });
   const ids = [1, 2, 3].map((k) => makeIdNumber("360726", "1970-01-01", k));
-  /** A registry of 100,000 members (three of them named) that records what it was asked. */
+  /** A registry of 1,200,000 members (three of them named) that records what it was asked. */
   function source() {
     const calls: string[] = [];
     const members: MemberSource = {
@@ -188,7 +188,7 @@ describe("holdersFinder", () => {
       },
       async count() {
         calls.push("count");
-        return 100_000;
+        return 1_200_000;
       },
       async scan(_range, into) {
         calls.push("scan");
@@ -203,13 +203,14 @@ describe("holdersFinder", () => {
   it("reads the members into memory once the file is expected to be large enough, even if it first seemed small", async () => {
     const { calls, members } = source();
     const finder = holdersFinder(members, null);
-    // 20,000 rows expected: a fifth of the members, too few to read them all.
+    // 20,000 rows expected, then 99,999: fewer than a twelfth of the members, too few to read
+    // them all.
     expect((await finder.holdersOf(ids, 20_000)).get(ids[0]!)![0]!.id).toBe(1);
-    expect(await finder.indexFor!(20_000)).toBeNull();
-    // The estimate grows: now a quarter of them.
-    const index = await finder.indexFor!(25_000);
+    expect(await finder.indexFor!(99_999)).toBeNull();
+    // The estimate grows: now a twelfth of them.
+    const index = await finder.indexFor!(100_000);
     expect(index?.soleActive(ids[2]!)).toBe(2);
-    expect((await finder.holdersOf(ids, 30_000)).get(ids[1]!)![0]!.id).toBe(2);
+    expect((await finder.holdersOf(ids, 120_000)).get(ids[1]!)![0]!.id).toBe(2);
     expect(calls).toEqual(["count", "lookup 3", "scan"]);
   });
 

@@ -22,10 +22,12 @@ export interface MemberSource {
 /** Files smaller than this look their members up per chunk, whatever the region's size. */
 const INDEX_MIN_ROWS = 10_000;
 /**
- * A file expected to have at least a quarter as many rows as the region has members reads them
- * all into memory: one sequential scan costs about what four lookups of one ID number do.
+ * A file expected to have at least a twelfth as many rows as the region has members reads them
+ * all into memory: reading a member with the others (`addPage`) costs about a twelfth of looking
+ * one ID number up (measured with 3,250,000 members: 400,000 rows 5.3 s read, 6.8 s looked up;
+ * 200,000 rows 4.4 s read, 3.8 s looked up; docs/benchmarks.md, session 10).
  */
-const INDEX_SHARE = 4;
+const INDEX_SHARE = 12;
 
 /**
  * A canonical ID number (17 digits and a check character, a digit or X) as two integers that
