@@ -138,7 +138,7 @@ describe("MemberIndex", () => {
     const a = makeIdNumber("360726", "1980-01-01", 1);
     const b = makeIdNumber("360726", "1980-01-02", 1);
     const index = new MemberIndex(4);
-    type Page = [number, string, string, string, string];
+    type Page = [number, string | null, string | null, string | null, string | null];
     const good: Page = [
       2,
       "1,10,1,2,20,1",
@@ -153,6 +153,7 @@ describe("MemberIndex", () => {
       [2, good[1], a, good[3], good[4]], // an ID number short (a null)
       [2, good[1], good[2], `甲${PAGE_SEPARATOR}乙${PAGE_SEPARATOR}丙`, good[4]], // a separator in a name
       [2, good[1], good[2], good[3], V1], // a village short
+      [2, good[1], good[2], null, good[4]], // names all null
     ];
     for (const page of bad) {
       expect(index.addPage(...page)).toBe(false);

@@ -178,8 +178,16 @@ export class MemberIndex {
    * not hold `count` values (a value containing the separator, a null): the caller reads that
    * page row by row instead.
    */
-  addPage(count: number, numbers: string, idNumbers: string, names: string, villages: string) {
+  addPage(
+    count: number,
+    numbers: string | null,
+    idNumbers: string | null,
+    names: string | null,
+    villages: string | null,
+  ) {
     if (count === 0) return true;
+    // A column of nulls only (group_concat skips nulls) is no text at all.
+    if (numbers === null || idNumbers === null || names === null || villages === null) return false;
     if (ends.length < count * 3) ends = new Int32Array(count * 3);
     if (numbersRead.length < count * 3) numbersRead = new Float64Array(count * 3);
     const values = numbersRead;
@@ -509,7 +517,11 @@ const SEQUENTIAL_SHARE = 8;
  */
 export const pageSql = (ranged: boolean, size: number) =>
   `select count(*), max(id), group_concat(id || ',' || household_id || ',' || active, ','), group_concat(id_number, char(31)), group_concat(name, char(31)), group_concat(village_code, char(31)) from (select m.id, m.household_id, m.status = 'active' as active, m.id_number, m.name, h.village_code from members m cross join households h on h.id = m.household_id where m.id_number is not null and m.id > ?${ranged ? " and h.village_code >= ? and h.village_code < ?" : ""} order by m.id limit ${size})`;
-type ScannedPage = [number, number | null, string, string, string, string];
+type ScannedPage = [
+  number,
+  number | null,
+  ...[string | null, string | null, string | null, string | null],
+];
 
 /** SQLite's lookups for a load of `feedType` by a user of the village range `range`. */
 export function sqliteLookups(
