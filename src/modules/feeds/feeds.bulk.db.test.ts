@@ -14,7 +14,7 @@ import { type Actor, SYSTEM_ACTOR, scopeRange } from "../auth/index.ts";
 import { createPolicyService } from "../policy/index.ts";
 import type { FeedRow } from "./feed.format.ts";
 import { type FactStore, factStore } from "./feeds.bulk.ts";
-import { PAGE_SEPARATOR, pageSql, sqliteLookups, statements } from "./feeds.lookup.ts";
+import { PAGE_SEPARATOR, pageRowsSql, pageSql, sqliteLookups, statements } from "./feeds.lookup.ts";
 import { decide, matchRow } from "./feeds.match.ts";
 
 const IN_COUNTY = ["360726100201", "360726101201"];
@@ -188,13 +188,16 @@ describeEachEngine("feed store", (database) => {
           ).toEqual(perChunk);
   });
 
-  it("reads a page of members in id order, without sorting the region (SQLite)", async () => {
+  it("reads a page of members (as texts or as rows) in id order, without sorting the region (SQLite)", async () => {
     const raw = sqliteHandle(database().db);
     if (!raw) return;
-    for (const ranged of [false, true]) {
+    for (const [ranged, query] of [false, true].flatMap((r) => [
+      [r, pageSql(r, 10_000)] as const,
+      [r, pageRowsSql(r, 10_000)] as const,
+    ])) {
       const args = ranged ? [0, ...scopeRange("360726")] : [0];
       const plan = raw
-        .prepare(`explain query plan ${pageSql(ranged, 10_000)}`)
+        .prepare(`explain query plan ${query}`)
         .all(...args)
         .map((r) => (r as { detail: string }).detail);
       expect(plan, `ranged ${ranged}`).toContain("SEARCH m USING INTEGER PRIMARY KEY (rowid>?)");

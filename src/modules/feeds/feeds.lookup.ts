@@ -516,7 +516,12 @@ const SEQUENTIAL_SHARE = 8;
  * households and sorts the whole region for every page: 70 s instead of 0.5 s for 3,250,000.)
  */
 export const pageSql = (ranged: boolean, size: number) =>
-  `select count(*), max(id), group_concat(id || ',' || household_id || ',' || active, ','), group_concat(id_number, char(31)), group_concat(name, char(31)), group_concat(village_code, char(31)) from (select m.id, m.household_id, m.status = 'active' as active, m.id_number, m.name, h.village_code from members m cross join households h on h.id = m.household_id where m.id_number is not null and m.id > ?${ranged ? " and h.village_code >= ? and h.village_code < ?" : ""} order by m.id limit ${size})`;
+  `select count(*), max(id), group_concat(id || ',' || household_id || ',' || active, ','), group_concat(id_number, char(31)), group_concat(name, char(31)), group_concat(village_code, char(31)) from (select m.id, m.household_id, m.status = 'active' as active, m.id_number, m.name, h.village_code ${pageOf(ranged)} order by m.id limit ${size})`;
+/** The same page's members as rows (`ScannedMember`), for a page whose texts do not split. */
+export const pageRowsSql = (ranged: boolean, size: number) =>
+  `select m.id_number, m.id, m.household_id, m.name, case when m.status = 'active' then 1 else 0 end, h.village_code ${pageOf(ranged)} order by m.id limit ${size}`;
+const pageOf = (ranged: boolean) =>
+  `from members m cross join households h on h.id = m.household_id where m.id_number is not null and m.id > ?${ranged ? " and h.village_code >= ? and h.village_code < ?" : ""}`;
 type ScannedPage = [
   number,
   number | null,
@@ -583,16 +588,14 @@ export function sqliteLookups(
       // Pages in member id order (the table's own order), each taken in one call. A page whose
       // texts do not split (a value holding the separator) is read again row by row.
       const page = statement(pageSql(range !== null, scanPage)).raw();
-      const rows = statement(
-        `${scanSql(range, () => "?")} and m.id > ? order by m.id limit ${scanPage}`,
-      ).raw();
+      const rows = statement(pageRowsSql(range !== null, scanPage)).raw();
       for (let after = 0; ; ) {
         const [count, last, numbers, idNumbers, names, villages] = page.get(
           after,
           ...args,
         ) as ScannedPage;
         if (!into.addPage(count, numbers, idNumbers, names, villages))
-          take(rows.all(...args, after) as ScannedMember[]);
+          take(rows.all(after, ...args) as ScannedMember[]);
         if (count < scanPage || last === null) return;
         after = last;
       }
