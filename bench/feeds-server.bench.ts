@@ -8,6 +8,7 @@
  * to docs/benchmarks.md by hand.
  *
  *   node bin/run-ts.js bench/feeds-server.bench.ts --db <sqlite file> [--rows 1000000]
+ *                                                  [--server-node-options "--max-old-space-size=700"]
  *
  * The database is copied into a temporary directory first, so the same one serves every run.
  */
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     db: { type: "string" },
     rows: { type: "string", default: "1000000" },
     port: { type: "string", default: "18800" },
+    /** NODE_OPTIONS for the server alone (a heap limit, say); this process keeps its own. */
+    "server-node-options": { type: "string", default: "" },
   },
 });
 if (!values.db) throw new Error("--db <sqlite file> is required (a registry made beforehand)");
@@ -107,7 +110,14 @@ try {
   const server = spawn(
     process.execPath,
     [BIN, "serve", "--db", `sqlite:${db}`, "--port", values.port!],
-    { env: { ...process.env, FANGPIN_SWEEP_HOURS: "0" }, stdio: ["ignore", "ignore", "inherit"] },
+    {
+      env: {
+        ...process.env,
+        FANGPIN_SWEEP_HOURS: "0",
+        NODE_OPTIONS: values["server-node-options"],
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
   );
   try {
     for (let i = 0; ; i++) {
