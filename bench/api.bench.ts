@@ -15,15 +15,13 @@
  * Without --db a demo county of --households is generated into a temporary SQLite file first.
  * No timing is asserted anywhere; the numbers go to docs/benchmarks.md by hand.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { connect } from "../src/db/connect.ts";
+import { addCountyUser, fangpin, memoryOf, serve, signIn } from "./server.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const BIN = join(ROOT, "bin/fangpin.js");
 const COUNTY = "360726";
 const USER = { username: "bench", password: "Bench@2026-api" };
 
@@ -39,14 +37,6 @@ const { values } = parseArgs({
 const concurrency = Number(values.concurrency);
 const seconds = Number(values.seconds);
 const port = Number(values.port);
-const base = `http://127.0.0.1:${port}`;
-
-const fangpin = (...args: string[]) =>
-  execFileSync(process.execPath, [BIN, ...args, "--json"], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 64 * 1024 * 1024,
-  }).toString();
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -64,31 +54,11 @@ const stats = (ms: number[]) => {
   };
 };
 
-/** Peak resident set of a process, in MB (VmHWM). */
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
-}
-
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function waitForHealth(child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(`${base}/api/health`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error("server did not answer /api/health");
 }
 
 async function main() {
@@ -112,24 +82,7 @@ async function main() {
         `demo county of ${values.households} households in ${((performance.now() - started) / 1000).toFixed(0)} s`,
       );
     }
-    try {
-      fangpin(
-        "user",
-        "add",
-        "--db",
-        url,
-        "--username",
-        USER.username,
-        "--password",
-        USER.password,
-        "--role",
-        "county",
-        "--region",
-        COUNTY,
-      );
-    } catch {
-      // already there from an earlier run
-    }
+    addCountyUser(url, USER, COUNTY);
     const database = await connect(url);
     const ids = (
       await database.db
@@ -153,20 +106,9 @@ async function main() {
     );
     await database.close();
 
-    const child = spawn(process.execPath, [BIN, "serve", "--db", url, "--port", String(port)], {
-      cwd: ROOT,
-      env: { ...process.env, FANGPIN_SWEEP_HOURS: "0" },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    const { child, base } = await serve(url, port);
     try {
-      await waitForHealth(child);
-      const login = await fetch(`${base}/api/auth/login`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(USER),
-      });
-      const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
-      if (!login.ok || !cookie) throw new Error(`login failed: ${login.status}`);
+      const cookie = await signIn(base, USER);
       const get = async (path: string) => {
         const t = performance.now();
         const res = await fetch(`${base}${path}`, { headers: { cookie } });
@@ -227,7 +169,7 @@ async function main() {
           Math.round((lookupServerCpu / Math.max(1, lookups.length)) * 1e5) / 100,
         rollup: stats(rollups),
         rollupServerCpuMsPerRequest: Math.round(rollupServerCpu * 1000) / 100,
-        serverPeakRssMb: peakRssMb(child.pid!),
+        serverPeakRssMb: memoryOf(child.pid!).peakMb,
         loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
       };
       console.log(JSON.stringify(result));

@@ -12,15 +12,7 @@
  *
  * The database is copied into a temporary directory first, so the same one serves every run.
  */
-import { execFileSync, spawn } from "node:child_process";
-import {
-  copyFileSync,
-  createReadStream,
-  createWriteStream,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-} from "node:fs";
+import { copyFileSync, createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -28,6 +20,7 @@ import { finished } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import BetterSqlite3 from "better-sqlite3";
 import { makeIdNumber } from "../src/core/id-number.ts";
+import { addCountyUser, memoryOf, serve, signIn } from "./server.ts";
 
 const { values } = parseArgs({
   options: {
@@ -40,20 +33,10 @@ const { values } = parseArgs({
 });
 if (!values.db) throw new Error("--db <sqlite file> is required (a registry made beforehand)");
 const rows = Number(values.rows);
-const base = `http://127.0.0.1:${values.port}`;
-const BIN = join(new URL("..", import.meta.url).pathname, "bin/fangpin.js");
 const USER = { username: "benchcounty", password: "Bench@2026-feeds" };
 const dir = mkdtempSync(join(os.tmpdir(), "fangpin-feeds-server-"));
 const db = join(dir, "f.db");
 const csv = join(dir, "medical.csv");
-
-/** The server's resident and peak resident memory, in MB. */
-function memory(pid: number) {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const mb = (key: string) =>
-    Math.round(Number(status.match(new RegExp(`${key}:\\s+(\\d+)`))![1]) / 1024);
-  return { rssMb: mb("VmRSS"), peakMb: mb("VmHWM") };
-}
 
 async function writeCsv() {
   const raw = new BetterSqlite3(db, { readonly: true });
@@ -91,52 +74,15 @@ try {
     .prepare("select substr(village_code, 1, 6) as county from households limit 1")
     .get() as { county: string };
   registry.close();
-  execFileSync(process.execPath, [
-    BIN,
-    "user",
-    "add",
-    "--db",
-    `sqlite:${db}`,
-    "--username",
-    USER.username,
-    "--password",
-    USER.password,
-    "--role",
-    "county",
-    "--region",
-    county,
-  ]);
+  addCountyUser(`sqlite:${db}`, USER, county);
   const members = await writeCsv();
-  const server = spawn(
-    process.execPath,
-    [BIN, "serve", "--db", `sqlite:${db}`, "--port", values.port!],
-    {
-      env: {
-        ...process.env,
-        FANGPIN_SWEEP_HOURS: "0",
-        NODE_OPTIONS: values["server-node-options"],
-      },
-      stdio: ["ignore", "ignore", "inherit"],
-    },
+  const { child: server, base } = await serve(
+    `sqlite:${db}`,
+    Number(values.port),
+    values["server-node-options"],
   );
   try {
-    for (let i = 0; ; i++) {
-      if (
-        await fetch(`${base}/api/health`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (i > 600) throw new Error("the server did not start");
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const login = await fetch(`${base}/api/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(USER),
-    });
-    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const cookie = await signIn(base, USER);
     let started = performance.now();
     const sweep = await fetch(`${base}/api/sweeps`, {
       method: "POST",
@@ -145,7 +91,7 @@ try {
     });
     if (!sweep.ok) throw new Error(`sweep: ${sweep.status}`);
     const sweepSeconds = (performance.now() - started) / 1000;
-    const beforeLoad = memory(server.pid!);
+    const beforeLoad = memoryOf(server.pid!);
     /** RSS every half second of the request: seconds from its start, MB. */
     const timeline: [number, number][] = [];
     started = performance.now();
@@ -154,7 +100,7 @@ try {
       if (tick++ % 5 === 0)
         timeline.push([
           Number(((performance.now() - started) / 1000).toFixed(1)),
-          memory(server.pid!).rssMb,
+          memoryOf(server.pid!).rssMb,
         ]);
     }, 100);
     const res = await fetch(`${base}/api/feeds/medical/loads?fileName=medical.csv`, {
@@ -166,7 +112,7 @@ try {
     const report = (await res.json()) as Record<string, unknown>;
     clearInterval(timer);
     if (!res.ok) throw new Error(`load: ${res.status} ${JSON.stringify(report)}`);
-    const after = memory(server.pid!);
+    const after = memoryOf(server.pid!);
     process.stdout.write(
       `${JSON.stringify({
         members,
